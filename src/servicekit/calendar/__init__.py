@@ -1,0 +1,14 @@
+"""Business calendars and exact, fast business-time arithmetic.
+
+>>> from datetime import datetime, timedelta
+>>> from zoneinfo import ZoneInfo
+>>> cal = BusinessCalendar(tz="Asia/Shanghai", hours="09:00-12:00,13:00-18:00")
+>>> t0 = datetime(2026, 3, 6, 17, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Friday
+>>> cal.add(t0, timedelta(hours=2)).isoformat()
+'2026-03-09T10:00:00+08:00'
+"""
+
+from servicekit.calendar._calendar import WEEKDAYS, BusinessCalendar, WeeklyHours
+from servicekit.calendar._convert import require_aware
+
+__all__ = ["WEEKDAYS", "BusinessCalendar", "WeeklyHours", "require_aware"]

@@ -1,0 +1,509 @@
+"""``BusinessCalendar``: when a service desk is open, and business-time arithmetic on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import PrivateAttr, field_validator, model_validator
+
+from servicekit._model import ValueModel
+from servicekit.calendar._convert import (
+    duration_us,
+    durations_array,
+    instant_us,
+    instants_array,
+    local_date,
+)
+from servicekit.calendar._hours import Intervals, format_hours, parse_hours
+from servicekit.calendar._timeline import Timeline, from_us
+from servicekit.errors import CalendarCoverageError, CalendarError, ServiceKitError
+
+__all__ = ["WEEKDAYS", "BusinessCalendar", "WeeklyHours"]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS = "00:00-24:00"
+
+
+class WeeklyHours(ValueModel):
+    """Opening hours per weekday, as canonical hour strings (``""`` means closed)."""
+
+    error_class: ClassVar[type[ServiceKitError]] = CalendarError
+
+    mon: str = ""
+    tue: str = ""
+    wed: str = ""
+    thu: str = ""
+    fri: str = ""
+    sat: str = ""
+    sun: str = ""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _canonical(cls, value: object) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected an hour string like '09:00-18:00', got {type(value).__name__}")
+        return format_hours(parse_hours(value))
+
+    def intervals(self) -> tuple[Intervals, ...]:
+        """Parsed intervals, Monday first."""
+        return tuple(parse_hours(getattr(self, day)) for day in WEEKDAYS)
+
+
+@lru_cache(maxsize=1)
+def _china_data() -> tuple[range, dict[int, frozenset[date]], dict[int, frozenset[date]]]:
+    """chinesecalendar's statutory holidays and make-up working days, indexed by year."""
+    from chinese_calendar import constants
+
+    hol: dict[int, set[date]] = {}
+    work: dict[int, set[date]] = {}
+    for d in constants.holidays:
+        hol.setdefault(d.year, set()).add(d)
+    for d in constants.workdays:
+        work.setdefault(d.year, set()).add(d)
+    years = range(min(hol), max(hol) + 1)
+    return (
+        years,
+        {y: frozenset(v) for y, v in hol.items()},
+        {y: frozenset(v) for y, v in work.items()},
+    )
+
+
+def _by_year(days: Iterable[date]) -> dict[int, frozenset[date]]:
+    out: dict[int, set[date]] = {}
+    for d in days:
+        out.setdefault(d.year, set()).add(d)
+    return {y: frozenset(v) for y, v in out.items()}
+
+
+class BusinessCalendar(ValueModel):
+    """When a service desk is open: weekly hours in a time zone, holidays and make-up workdays.
+
+    A calendar is an immutable, hashable value that serialises to JSON. Its arithmetic
+    (:meth:`elapsed`, :meth:`add` and their vectorised forms) is exact to the microsecond and
+    costs the same for a two-year span as for a two-day one.
+
+    Precedence on a given date: the host's ``holidays`` / ``workdays`` lists, then the holiday
+    source (chinesecalendar for :meth:`china`, the ``holidays`` package for
+    :meth:`for_country`), then the weekly ``hours``. Make-up working days open with
+    ``workday_hours`` (by default Monday's hours).
+    """
+
+    error_class: ClassVar[type[ServiceKitError]] = CalendarError
+
+    tz: str
+    hours: WeeklyHours
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()
+    workday_hours: str | None = None
+    source: Literal["custom", "china", "country"] = "custom"
+    country: str | None = None
+    subdiv: str | None = None
+    beyond_coverage: Literal["raise", "statutory"] = "raise"
+
+    _timeline: Timeline = PrivateAttr()
+    _weekly: tuple[Intervals, ...] = PrivateAttr()
+    _workday_intervals: Intervals = PrivateAttr()
+    _host_holidays: dict[int, frozenset[date]] = PrivateAttr()
+    _host_workdays: dict[int, frozenset[date]] = PrivateAttr()
+
+    def __init__(
+        self,
+        *,
+        tz: str,
+        hours: str | Mapping[str, str] | WeeklyHours,
+        holidays: Iterable[date] = (),
+        workdays: Iterable[date] = (),
+        workday_hours: str | None = None,
+        source: Literal["custom", "china", "country"] = "custom",
+        country: str | None = None,
+        subdiv: str | None = None,
+        beyond_coverage: Literal["raise", "statutory"] = "raise",
+    ) -> None:
+        super().__init__(
+            tz=tz,
+            hours=hours,
+            holidays=_as_tuple(holidays),
+            workdays=_as_tuple(workdays),
+            workday_hours=workday_hours,
+            source=source,
+            country=country,
+            subdiv=subdiv,
+            beyond_coverage=beyond_coverage,
+        )
+
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    # -- validation -------------------------------------------------------------------------
+
+    @field_validator("tz")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "unknown time zone; expected an IANA name such as 'Asia/Shanghai' or 'UTC'"
+            ) from None
+        return value
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _expand_hours(cls, value: object) -> object:
+        if isinstance(value, str):
+            parse_hours(value)  # one error for the string, not one per weekday
+            return dict.fromkeys(WEEKDAYS[:5], value)
+        if isinstance(value, Mapping):
+            unknown = [k for k in value if k not in WEEKDAYS]
+            if unknown:
+                raise ValueError(
+                    f"unknown weekday key(s) {', '.join(map(repr, map(str, unknown)))}; "
+                    f"expected {', '.join(WEEKDAYS)}"
+                )
+        return value
+
+    @field_validator("holidays", "workdays")
+    @classmethod
+    def _sorted_dates(cls, value: tuple[date, ...]) -> tuple[date, ...]:
+        return tuple(sorted(set(value)))
+
+    @field_validator("workday_hours")
+    @classmethod
+    def _canonical_workday_hours(cls, value: str | None) -> str | None:
+        return None if value is None else format_hours(parse_hours(value))
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> BusinessCalendar:
+        problems: list[str] = []
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            shown = ", ".join(d.isoformat() for d in both[:5])
+            problems.append(f"dates listed both as holidays and as workdays: {shown}")
+        if self.workdays and not _workday_intervals(self.hours, self.workday_hours):
+            problems.append(
+                "workdays are given but there are no weekday hours to open them with; "
+                "set workday_hours"
+            )
+        if self.source == "country":
+            if not self.country:
+                problems.append("source 'country' needs a country code")
+            else:
+                problems.extend(_check_country(self.country, self.subdiv))
+        elif self.country is not None or self.subdiv is not None:
+            problems.append("country and subdiv apply only to source 'country'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._weekly = self.hours.intervals()
+        self._workday_intervals = _workday_intervals(self.hours, self.workday_hours)
+        self._host_holidays = _by_year(self.holidays)
+        self._host_workdays = _by_year(self.workdays)
+        self._timeline = Timeline(ZoneInfo(self.tz), self._plan, self._may_open_after)
+
+    # Equality and hashing are by value (the fields); the lazily built timeline is a cache.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, BusinessCalendar):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self.__dict__.values()))
+
+    # -- constructors -----------------------------------------------------------------------
+
+    @classmethod
+    def always(cls, tz: str = "UTC") -> BusinessCalendar:
+        """Open 24 hours a day, 7 days a week (calendar time)."""
+        return cls(tz=tz, hours=dict.fromkeys(WEEKDAYS, ALWAYS))
+
+    @classmethod
+    def china(
+        cls,
+        hours: str | Mapping[str, str] = "09:00-18:00",
+        tz: str = "Asia/Shanghai",
+        *,
+        extra_holidays: Iterable[date] = (),
+        extra_workdays: Iterable[date] = (),
+        workday_hours: str | None = None,
+        beyond_coverage: Literal["raise", "statutory"] = "raise",
+    ) -> BusinessCalendar:
+        """Mainland China's working calendar: statutory holidays and make-up working days (调休).
+
+        The schedule comes from chinesecalendar for every year it covers. A year it does not
+        cover raises :class:`~servicekit.errors.CalendarCoverageError` when a computation reaches
+        it, unless the host announces that year through ``extra_holidays`` / ``extra_workdays``
+        (any date in a year makes the host's lists that year's whole schedule), or
+        ``beyond_coverage="statutory"`` asks for the ``holidays`` package's rule-based
+        statutory dates (no make-up days); such dates are provisional (see :meth:`covers`).
+        """
+        return cls(
+            tz=tz,
+            hours=hours,
+            holidays=extra_holidays,
+            workdays=extra_workdays,
+            workday_hours=workday_hours,
+            source="china",
+            beyond_coverage=beyond_coverage,
+        )
+
+    @classmethod
+    def for_country(
+        cls,
+        country: str,
+        *,
+        subdiv: str | None = None,
+        hours: str | Mapping[str, str] = "09:00-17:00",
+        tz: str,
+        extra_holidays: Iterable[date] = (),
+        extra_workdays: Iterable[date] = (),
+        workday_hours: str | None = None,
+    ) -> BusinessCalendar:
+        """Public holidays of a country (and subdivision) from the ``holidays`` package."""
+        return cls(
+            tz=tz,
+            hours=hours,
+            holidays=extra_holidays,
+            workdays=extra_workdays,
+            workday_hours=workday_hours,
+            source="country",
+            country=country,
+            subdiv=subdiv,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> BusinessCalendar:
+        """Load a calendar from the JSON that :meth:`to_json` writes."""
+        return cls.model_validate_json(text)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+    # -- the schedule -----------------------------------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._timeline.zone
+
+    def _host_announced(self, year: int) -> bool:
+        return year in self._host_holidays or year in self._host_workdays
+
+    def covers(self, day: date | datetime) -> bool:
+        """Whether the calendar's holiday data for ``day`` is authoritative.
+
+        Always true for custom and country calendars. For :meth:`china`, true in the years
+        chinesecalendar covers and the years the host announced; false elsewhere, where results
+        either raise (``beyond_coverage="raise"``) or are provisional (``"statutory"``).
+        """
+        d = local_date(day, self.zone, "day")
+        if self.source != "china":
+            return True
+        years, _, _ = _china_data()
+        return d.year in years or self._host_announced(d.year)
+
+    def provisional(self, start: datetime, end: datetime) -> bool:
+        """Whether any local date from ``start`` to ``end`` is not :meth:`covered <covers>`."""
+        a = local_date(start, self.zone, "start")
+        b = local_date(end, self.zone, "end")
+        a, b = min(a, b), max(a, b)
+        return any(not self.covers(date(y, 1, 1)) for y in range(a.year, b.year + 1))
+
+    def _year_sets(self, year: int) -> tuple[frozenset[date], frozenset[date]]:
+        """The closed dates and the make-up working dates of a local year."""
+        host_hol = self._host_holidays.get(year, frozenset())
+        host_work = self._host_workdays.get(year, frozenset())
+        if self.source == "custom":
+            return host_hol, host_work
+        if self.source == "country":
+            import holidays as holidays_pkg
+
+            assert self.country is not None
+            src = holidays_pkg.country_holidays(self.country, subdiv=self.subdiv, years=year)
+            return frozenset(src.keys()) - host_work | host_hol, host_work
+        years, china_hol, china_work = _china_data()
+        if year in years:
+            hol = china_hol.get(year, frozenset())
+            work = china_work.get(year, frozenset())
+            return (hol - host_work) | host_hol, (work - host_hol) | host_work
+        if self._host_announced(year):
+            return host_hol, host_work
+        if self.beyond_coverage == "statutory":
+            import holidays as holidays_pkg
+
+            src = holidays_pkg.China(years=year)
+            return frozenset(src.keys()) - host_work | host_hol, host_work
+        raise CalendarCoverageError(
+            f"China's holiday schedule for {year} is not in chinesecalendar (it covers "
+            f"{years.start} to {years.stop - 1}); pass the announced dates with "
+            "BusinessCalendar.china(extra_holidays=..., extra_workdays=...), or "
+            "beyond_coverage='statutory' for provisional results",
+            year=year,
+        )
+
+    def _day_intervals(self, day: date, hol: frozenset[date], work: frozenset[date]) -> Intervals:
+        if day in hol:
+            return ()
+        if day in work:
+            return self._workday_intervals
+        return self._weekly[day.weekday()]
+
+    def _plan(self, year: int) -> list[tuple[date, Intervals]]:
+        hol, work = self._year_sets(year)
+        first = date(year, 1, 1).toordinal()
+        last = date(year, 12, 31).toordinal()
+        out: list[tuple[date, Intervals]] = []
+        for ordinal in range(first, last + 1):
+            day = date.fromordinal(ordinal)
+            intervals = self._day_intervals(day, hol, work)
+            if intervals:
+                out.append((day, intervals))
+        return out
+
+    def _may_open_after(self, year: int) -> bool:
+        if any(self._weekly):
+            return True
+        if not self._workday_intervals:
+            return False
+        later = [y for y in self._host_workdays if y > year]
+        if self.source == "china":
+            _, _, china_work = _china_data()
+            later += [y for y in china_work if y > year]
+        return bool(later)
+
+    def hours_on(self, day: date) -> str:
+        """The opening hours that apply on a local date, as an hour string (``""``: closed)."""
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise CalendarError(f"day: expected a date, got {type(day).__name__}")
+        hol, work = self._year_sets(day.year)
+        return format_hours(self._day_intervals(day, hol, work))
+
+    # -- scalar business time ---------------------------------------------------------------
+
+    def is_open(self, t: datetime) -> bool:
+        """Whether the desk is open at instant ``t`` (intervals are half-open: [start, end))."""
+        return self._timeline.is_open_us(instant_us(t, "t"))
+
+    def next_open(self, t: datetime) -> datetime:
+        """The first open instant at or after ``t`` (``t`` itself when open)."""
+        return from_us(self._timeline.next_open_us(instant_us(t, "t")), self.zone)
+
+    def next_close(self, t: datetime) -> datetime:
+        """The end of the open interval containing ``t``, or else of the next one."""
+        return from_us(self._timeline.next_close_us(instant_us(t, "t")), self.zone)
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """Open time between two instants; negative when ``end`` is before ``start``."""
+        us = self._timeline.elapsed_us(instant_us(start, "start"), instant_us(end, "end"))
+        return timedelta(microseconds=us)
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The earliest instant ``u >= start`` with ``elapsed(start, u) == duration``.
+
+        Adding zero returns ``start`` (as an instant in the calendar's zone), open or not.
+        A positive duration that runs out exactly at the end of an open interval returns that
+        end (18:00), not the next opening (09:00 the next day).
+        """
+        us = self._timeline.add_us(instant_us(start, "start"), duration_us(duration, "duration"))
+        return from_us(us, self.zone)
+
+    def open_intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The open intervals between two instants, clipped to them, in the calendar's zone."""
+        pairs = self._timeline.intervals_us(instant_us(start, "start"), instant_us(end, "end"))
+        zone = self.zone
+        return [(from_us(s, zone), from_us(e, zone)) for s, e in pairs]
+
+    # -- vectorised business time -----------------------------------------------------------
+
+    def elapsed_many(
+        self, starts: object, ends: object, *, unit: Literal["s", "us"] = "s"
+    ) -> npt.NDArray[Any]:
+        """Vectorised :meth:`elapsed`: open time between ``starts[i]`` and ``ends[i]``.
+
+        ``starts`` and ``ends`` are numpy ``datetime64`` arrays read as UTC (any unit), or
+        sequences of aware datetimes, of the same length. Returns float64 seconds (``unit="s"``,
+        NaN where either side is NaT) or exact int64 microseconds (``unit="us"``, no NaT).
+        The seconds are the correctly rounded value of the exact microseconds, so they equal
+        ``elapsed(...).total_seconds()``.
+        """
+        a, a_nat = instants_array(starts, "starts")
+        b, b_nat = instants_array(ends, "ends")
+        if a.shape != b.shape:
+            raise CalendarError(
+                f"starts and ends differ in length ({a.shape[0]} and {b.shape[0]})"
+            )
+        nat = a_nat | b_nat
+        if unit not in ("s", "us"):
+            raise CalendarError("unit: expected 's' or 'us'")
+        if unit == "us" and nat.any():
+            raise CalendarError("starts/ends contain NaT, which unit='us' cannot represent")
+        if nat.any():
+            fill = a[~nat][0] if (~nat).any() else 0
+            a = np.where(nat, fill, a)
+            b = np.where(nat, fill, b)
+            if not (~nat).any():
+                return np.full(a.shape, np.nan)
+        us = self._timeline.elapsed_many_us(a, b)
+        if unit == "us":
+            return us
+        seconds: npt.NDArray[np.float64] = us / 1_000_000
+        seconds[nat] = np.nan
+        return seconds
+
+    def add_many(self, starts: object, durations: object) -> npt.NDArray[np.datetime64]:
+        """Vectorised :meth:`add`; returns a ``datetime64[us]`` array of UTC instants.
+
+        ``durations`` is a numpy ``timedelta64`` array or a sequence of timedeltas; NaT in
+        either input gives NaT in the result.
+        """
+        s, s_nat = instants_array(starts, "starts")
+        d, d_nat = durations_array(durations, "durations")
+        if s.shape != d.shape:
+            raise CalendarError(
+                f"starts and durations differ in length ({s.shape[0]} and {d.shape[0]})"
+            )
+        nat = s_nat | d_nat
+        if nat.all():
+            return np.full(s.shape, np.datetime64("NaT"), dtype="datetime64[us]")
+        if nat.any():
+            fill = s[~nat][0]
+            s = np.where(nat, fill, s)
+            d = np.where(nat, 0, d)
+        out = self._timeline.add_many_us(s, d).view("datetime64[us]").copy()
+        out[nat] = np.datetime64("NaT")
+        return out
+
+
+def _as_tuple(days: Iterable[date]) -> tuple[date, ...] | Any:
+    if isinstance(days, (str, bytes)):
+        return days  # let validation report the wrong type
+    try:
+        return tuple(days)
+    except TypeError:
+        return days
+
+
+def _workday_intervals(hours: WeeklyHours, workday_hours: str | None) -> Intervals:
+    """Hours of a make-up working day: ``workday_hours``, else Monday's (or the first weekday's)."""
+    if workday_hours is not None:
+        return parse_hours(workday_hours)
+    return next((iv for iv in hours.intervals()[:5] if iv), ())
+
+
+def _check_country(country: str, subdiv: str | None) -> list[str]:
+    import holidays as holidays_pkg
+
+    try:
+        holidays_pkg.country_holidays(country, subdiv=subdiv, years=2000)
+    except NotImplementedError:
+        supported = holidays_pkg.list_supported_countries()
+        if country not in supported:
+            return ["unknown country code; expected an ISO 3166 code the holidays package knows"]
+        return [f"unknown subdivision for {country}; expected one of the holidays package's codes"]
+    return []
+
