@@ -47,7 +47,9 @@ class WeeklyHours(ValueModel):
     @classmethod
     def _canonical(cls, value: object) -> str:
         if not isinstance(value, str):
-            raise ValueError(f"expected an hour string like '09:00-18:00', got {type(value).__name__}")
+            raise ValueError(
+                f"expected an hour string like '09:00-18:00', got {type(value).__name__}"
+            )
         return format_hours(parse_hours(value))
 
     def intervals(self) -> tuple[Intervals, ...]:
@@ -336,7 +338,7 @@ class BusinessCalendar(ValueModel):
         if self.beyond_coverage == "statutory":
             import holidays as holidays_pkg
 
-            src = holidays_pkg.China(years=year)
+            src = holidays_pkg.country_holidays("CN", years=year)
             return frozenset(src.keys()) - host_work | host_hol, host_work
         raise CalendarCoverageError(
             f"China's holiday schedule for {year} is not in chinesecalendar (it covers "

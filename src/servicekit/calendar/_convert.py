@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from servicekit.calendar._timeline import EPOCH, ONE_US, MAX_YEAR, MIN_YEAR, to_us
+from servicekit.calendar._timeline import EPOCH, MAX_YEAR, MIN_YEAR, ONE_US, to_us
 from servicekit.errors import CalendarError, InvalidInputError, NaiveDatetimeError
 
 I64 = npt.NDArray[np.int64]
@@ -43,7 +43,9 @@ def instant_us(value: object, name: str) -> int:
 
 def duration_us(value: object, name: str) -> int:
     if not isinstance(value, timedelta):
-        raise InvalidInputError(f"{name}: expected a datetime.timedelta, got {type(value).__name__}")
+        raise InvalidInputError(
+            f"{name}: expected a datetime.timedelta, got {type(value).__name__}"
+        )
     if value < timedelta(0):
         raise InvalidInputError(
             f"{name}: a negative duration cannot be added; add() finds the earliest instant "
@@ -57,7 +59,9 @@ def local_date(value: date | datetime, zone: Any, name: str) -> date:
         return require_aware(value, name).astimezone(zone).date()
     if isinstance(value, date):
         return value
-    raise InvalidInputError(f"{name}: expected a date or an aware datetime, got {type(value).__name__}")
+    raise InvalidInputError(
+        f"{name}: expected a date or an aware datetime, got {type(value).__name__}"
+    )
 
 
 def _from_numpy(arr: npt.NDArray[Any], kind: str, name: str) -> tuple[I64, Bool]:

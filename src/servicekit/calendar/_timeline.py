@@ -226,6 +226,11 @@ class Timeline:
                 return
             self._publish()
 
+    def _current(self) -> _State:
+        state = self._state
+        assert state is not None  # set by _extend_to_year, which callers ran first
+        return state
+
     def _local_year(self, us: int) -> int:
         return from_us(us, self.zone).year
 
@@ -234,16 +239,13 @@ class Timeline:
         state = self._state
         if state is None:
             self._extend_to_year(self._local_year(lo_us))
-            state = self._state
-            assert state is not None
+            state = self._current()
         if lo_us < state.lo:
             self._extend_to_year(self._local_year(lo_us))
-            state = self._state
-            assert state is not None
+            state = self._current()
         if hi_us > state.hi:
             self._extend_to_year(self._local_year(hi_us))
-            state = self._state
-            assert state is not None
+            state = self._current()
         return state
 
     def state_for_target(self, state: _State, target: int) -> _State:
@@ -260,8 +262,7 @@ class Timeline:
             missing = target - state.cum_end[-1]
             step = 1 if per_year <= 0 else max(1, min(50, -(-missing // per_year)))
             self._extend_to_year(min(state.last_year + step, MAX_YEAR + 1))
-            state = self._state
-            assert state is not None
+            state = self._current()
         return state
 
     # -- scalar arithmetic ----------------------------------------------------------------

@@ -1,0 +1,23 @@
+"""``python -m servicekit``: the command line entry point (for now: ``demo``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="servicekit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="walk through servicekit on the built-in defaults")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from servicekit.demo import run
+
+        run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Package-level contracts: a light import, no clocks or I/O in the core, demo and examples run."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import servicekit
+from servicekit import errors
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "servicekit"
+# Modules allowed to touch the outside world (printing, argv, timing a benchmark-like demo).
+ADAPTER_MODULES = {"__main__.py", "demo.py"}
+HEAVY = ("fastapi", "starlette", "matplotlib", "pandas", "polars", "pyarrow", "duckdb", "dask",
+         "pyspark", "typer", "rich", "holidays", "chinese_calendar")
+
+
+def test_importing_servicekit_and_its_calendar_stays_light() -> None:
+    code = (
+        "import sys, servicekit, servicekit.calendar, servicekit.errors\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def _core_files() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if p.name not in ADAPTER_MODULES]
+
+
+def test_the_core_reads_no_clock_environment_or_files() -> None:
+    forbidden_calls = {
+        ("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
+        ("time", "time"), ("time", "monotonic"), ("time", "perf_counter"), ("os", "getenv"),
+    }
+    forbidden_names = {"open", "input", "print"}
+    found: list[str] = []
+    for path in _core_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                    if (func.value.id, func.attr) in forbidden_calls:
+                        found.append(f"{path.name}:{node.lineno} {func.value.id}.{func.attr}()")
+                elif isinstance(func, ast.Name) and func.id in forbidden_names:
+                    found.append(f"{path.name}:{node.lineno} {func.id}()")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if (node.value.id, node.attr) == ("os", "environ"):
+                    found.append(f"{path.name}:{node.lineno} os.environ")
+    assert found == []
+
+
+def test_the_clock_scan_would_catch_a_clock() -> None:
+    # The scan above must be able to fail: it flags a planted call.
+    tree = ast.parse("from datetime import datetime\nx = datetime.now()\n")
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    func = calls[0].func
+    assert isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+    assert (func.value.id, func.attr) == ("datetime", "now")
+
+
+def test_every_public_error_is_a_servicekit_error() -> None:
+    classes = [obj for _, obj in inspect.getmembers(errors, inspect.isclass)
+               if obj.__module__ == errors.__name__]
+    assert set(errors.__all__) == {c.__name__ for c in classes}
+    for cls in classes:
+        assert issubclass(cls, errors.ServiceKitError)
+    assert issubclass(errors.InvalidInputError, ValueError)
+    assert issubclass(errors.NaiveDatetimeError, TypeError)
+
+
+def test_py_typed_is_shipped() -> None:
+    assert (SRC / "py.typed").exists()
+    assert servicekit.__version__
+
+
+def test_demo_runs_and_shows_the_china_2026_calendar() -> None:
+    out = subprocess.run([sys.executable, "-m", "servicekit", "demo"], capture_output=True,
+                         text=True, check=True, timeout=120)
+    text = out.stdout
+    assert "Sat 2026-10-10  09:00-12:00,13:00-18:00  <- weekend made a working day" in text
+    assert "S-02 preliminary solution within 24 business hours -> due Sat 2026-10-10 16:30" in text
+    assert "CalendarCoverageError for 2027" in text
+    assert "agrees with the scalar path: True" in text
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+def test_examples_run(example: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(example), run_name="__main__")
+    assert capsys.readouterr().out.strip()
+
+
+def test_complaint_deadline_example_values() -> None:
+    """S-01 and S-02 across National Day 2026, as the example prints them."""
+    module = runpy.run_path(str(ROOT / "examples" / "complaint_deadlines.py"))
+    rows = module["main"]()
+    by_id = {r[0]: r for r in rows}
+    assert by_id["C-102"][1].isoformat() == "2026-10-08T11:30:00+08:00"
+    assert by_id["C-102"][2].isoformat() == "2026-10-10T16:30:00+08:00"
+    assert by_id["C-103"][3] is True  # answered exactly at the due instant: met
