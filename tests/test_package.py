@@ -53,9 +53,12 @@ def test_the_core_reads_no_clock_environment_or_files() -> None:
                         found.append(f"{path.name}:{node.lineno} {func.value.id}.{func.attr}()")
                 elif isinstance(func, ast.Name) and func.id in forbidden_names:
                     found.append(f"{path.name}:{node.lineno} {func.id}()")
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-                if (node.value.id, node.attr) == ("os", "environ"):
-                    found.append(f"{path.name}:{node.lineno} os.environ")
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and (node.value.id, node.attr) == ("os", "environ")
+            ):
+                found.append(f"{path.name}:{node.lineno} os.environ")
     assert found == []
 
 
@@ -64,7 +67,8 @@ def test_the_clock_scan_would_catch_a_clock() -> None:
     tree = ast.parse("from datetime import datetime\nx = datetime.now()\n")
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
     func = calls[0].func
-    assert isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+    assert isinstance(func, ast.Attribute)
+    assert isinstance(func.value, ast.Name)
     assert (func.value.id, func.attr) == ("datetime", "now")
 
 

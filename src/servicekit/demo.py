@@ -31,13 +31,20 @@ def _hours(td: timedelta) -> str:
     return f"{td.total_seconds() / 3600:g} h"
 
 
-def run(echo: Callable[[str], None] = print) -> None:
+Echo = Callable[[str], None]
+
+
+def run(echo: Echo = print) -> None:
     """Print the walk-through through ``echo`` (one call per line)."""
     cal = BusinessCalendar.china(hours=HOURS, tz="Asia/Shanghai")
     echo("servicekit demo: business time on China's 2026 working calendar")
     echo(f"  calendar: BusinessCalendar.china(hours={HOURS!r}, tz='Asia/Shanghai')")
-    echo("")
+    for section in (_national_day, _complaint, _spring_festival, _coverage_edge, _vectorised):
+        echo("")
+        section(cal, echo)
 
+
+def _national_day(cal: BusinessCalendar, echo: Echo) -> None:
     echo("1. National Day week: holidays and make-up working days (调休), from chinesecalendar")
     for offset in range(0, 16):
         day = date(2026, 9, 27) + timedelta(days=offset)
@@ -48,8 +55,9 @@ def run(echo: Callable[[str], None] = print) -> None:
         elif day.weekday() < 5 and hours == "closed":
             note = "  <- statutory holiday"
         echo(f"   {day:%a %Y-%m-%d}  {hours}{note}")
-    echo("")
 
+
+def _complaint(cal: BusinessCalendar, echo: Echo) -> None:
     received = datetime(2026, 9, 30, 16, 30, tzinfo=SHANGHAI)
     echo(f"2. A complaint is received {_fmt(received)} (Asia/Shanghai)")
     first_response = cal.add(received, timedelta(hours=4))
@@ -61,15 +69,17 @@ def run(echo: Callable[[str], None] = print) -> None:
     answered = datetime(2026, 10, 9, 11, 15, tzinfo=SHANGHAI)
     used = cal.elapsed(received, answered)
     echo(f"   answered {_fmt(answered)}: {_hours(used)} of business time used")
-    echo("")
 
+
+def _spring_festival(cal: BusinessCalendar, echo: Echo) -> None:
     echo("3. Spring Festival 2026: Saturday 2026-02-14 is a working day, 02-16..02-23 closed")
     t = datetime(2026, 2, 13, 17, 0, tzinfo=SHANGHAI)
     echo(f"   {_fmt(t)} + 8 business hours -> {_fmt(cal.add(t, timedelta(hours=8)))}")
     t = datetime(2026, 2, 15, 10, 0, tzinfo=SHANGHAI)
     echo(f"   next opening after {_fmt(t)}   -> {_fmt(cal.next_open(t))}")
-    echo("")
 
+
+def _coverage_edge(cal: BusinessCalendar, echo: Echo) -> None:
     echo("4. The end of the announced schedule (the State Council publishes each year in November)")
     late = datetime(2026, 12, 30, 17, 0, tzinfo=SHANGHAI)
     try:
@@ -82,8 +92,9 @@ def run(echo: Callable[[str], None] = print) -> None:
         f"   beyond_coverage='statutory': due {_fmt(due)}, provisional="
         f"{provisional.provisional(late, due)}"
     )
-    echo("")
 
+
+def _vectorised(cal: BusinessCalendar, echo: Echo) -> None:
     echo("5. Vectorised: elapsed_many over 1,000,000 random (start, end) pairs in 2026")
     rng = np.random.default_rng(7)
     lo = np.datetime64("2026-01-01T00:00:00", "us").astype(np.int64)
