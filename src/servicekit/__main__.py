@@ -15,7 +15,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from servicekit.demo import run
 
-        run()
+        try:
+            run()
+        except BrokenPipeError:  # output piped into `head` and closed early
+            sys.stderr.close()
     return 0
 
 

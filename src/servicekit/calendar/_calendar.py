@@ -453,7 +453,10 @@ class BusinessCalendar(ValueModel):
         us = self._timeline.elapsed_many_us(a, b)
         if unit == "us":
             return us
-        seconds: npt.NDArray[np.float64] = us / 1_000_000
+        seconds: npt.NDArray[np.float64] = us / 1_000_000  # one rounding below 2**53 µs
+        big = np.abs(us) >= 2**53  # beyond ~285 years of open time: divide exactly in Python
+        if big.any():
+            seconds[big] = [int(x) / 1_000_000 for x in us[big]]
         seconds[nat] = np.nan
         return seconds
 

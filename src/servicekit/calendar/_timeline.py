@@ -183,6 +183,11 @@ class Timeline:
             ch = self._chunks[y]
             running = self._base[y]
             for s, e in zip(ch.starts, ch.ends, strict=True):
+                if ends[-1] == s:  # open across local midnight of new year: one interval
+                    ends[-1] = e
+                    running += e - s
+                    cum_end[-1] = running
+                    continue
                 starts.append(s)
                 ends.append(e)
                 cum.append(running)
@@ -302,12 +307,24 @@ class Timeline:
         j = bisect_right(state.starts, t)
         return state.starts[j]
 
-    def next_close_us(self, t: int) -> int:
-        """The end of the open interval that contains ``t``, or of the next one."""
+    def next_close_us(self, t: int, *, horizon_us: int = 400 * US_PER_DAY) -> int:
+        """The end of the open interval that contains ``t``, or of the next one.
+
+        Raises :class:`CalendarError` when the desk stays open for ``horizon_us`` past that.
+        """
         start = self.next_open_us(t)
-        state = self.state_for(start, start)
-        i = bisect_right(state.starts, start) - 1
-        return state.ends[i]
+        while True:
+            state = self.state_for(start, start)
+            i = bisect_right(state.starts, start) - 1
+            end = state.ends[i]
+            if end < state.hi:
+                return end  # intervals are merged across years, so a later one starts later
+            if end - start > horizon_us:
+                raise CalendarError("the calendar does not close within 400 days")
+            # the interval reaches the end of the built years: build the next one and look again
+            self.state_for(end, end + 1)
+            if not self.is_open_us(end):
+                return end
 
     def intervals_us(self, a: int, b: int) -> list[tuple[int, int]]:
         """Open intervals clipped to [a, b)."""
