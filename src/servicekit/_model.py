@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from servicekit.errors import InvalidInputError, ServiceKitError
 
-__all__ = ["ValueModel", "describe_validation_error"]
+__all__ = ["RaisesServiceKitErrors", "ValueModel", "describe_validation_error"]
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -26,23 +26,59 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return out or "(document)"
 
 
+# pydantic inserts union tags and validator wrappers into locations; people do not need them
+_TAG_SEGMENTS = frozenset({"field", "value", "duration", "arith", "all", "any", "not", "exists",
+                           "compare", "str"})
+
+
+def _clean(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    out: list[int | str] = []
+    for part in loc:
+        if isinstance(part, str) and ("[" in part or "(" in part):
+            continue  # e.g. 'function-after[_check(), ...]', 'tagged-union[...]'
+        if part == "compare" or (
+            isinstance(part, str) and part in _TAG_SEGMENTS and out and out[-1] == part
+        ):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _errors(exc: ValidationError) -> list[tuple[tuple[int | str, ...], Any]]:
+    """(clean location, error) pairs, leaving out echoes of a deeper error at the same place.
+
+    (A list whose item failed also reports being too short; the item's error says it all.)
+    """
+    pairs = [(_clean(tuple(err["loc"])), err) for err in exc.errors(include_url=False)]
+    locs = [loc for loc, _ in pairs]
+    return [
+        (loc, err)
+        for loc, err in pairs
+        if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
+    ]
+
+
+def error_locs(exc: ValidationError) -> list[tuple[int | str, ...]]:
+    """Each error's location in the document, without pydantic's internal segments."""
+    return [loc for loc, _ in _errors(exc)]
+
+
 def describe_validation_error(exc: ValidationError) -> list[str]:
     """One line per problem: ``location: message (got <type>)``, without the input value."""
     lines: list[str] = []
-    for err in exc.errors(include_url=False):
+    for loc, err in _errors(exc):
         msg = str(err["msg"])
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):
                 msg = msg[len(prefix) :]
         got = type(err.get("input")).__name__
-        lines.append(f"{_location(tuple(err['loc']))}: {msg} (got {got})")
+        lines.append(f"{_location(loc)}: {msg} (got {got})")
     return lines
 
 
-class ValueModel(BaseModel):
-    """A frozen pydantic model that raises ``error_class`` instead of ``ValidationError``."""
+class RaisesServiceKitErrors(BaseModel):
+    """Mixin: validation raises ``error_class`` (a ServiceKitError) instead of ValidationError."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     error_class: ClassVar[type[ServiceKitError]] = InvalidInputError
 
     @classmethod
@@ -51,9 +87,9 @@ class ValueModel(BaseModel):
         head = f"invalid {cls.__name__}: " if len(lines) == 1 else f"invalid {cls.__name__}:\n  "
         return cls.error_class(head + "\n  ".join(lines), problems=lines)
 
-    def __init__(self, **data: Any) -> None:
+    def __init__(self, /, *args: Any, **data: Any) -> None:
         try:
-            super().__init__(**data)
+            super().__init__(*args, **data)
         except ValidationError as exc:
             raise self._raise(exc) from None
 
@@ -104,3 +140,14 @@ class ValueModel(BaseModel):
             )
         except ValidationError as exc:
             raise cls._raise(exc) from None
+
+
+class ValueModel(RaisesServiceKitErrors):
+    """A frozen pydantic model that raises ``error_class`` instead of ``ValidationError``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]

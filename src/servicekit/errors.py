@@ -18,6 +18,7 @@ __all__ = [
     "CalendarError",
     "InvalidInputError",
     "NaiveDatetimeError",
+    "PolicyError",
     "ServiceKitError",
 ]
 
@@ -57,3 +58,12 @@ class CalendarCoverageError(CalendarError):
     def __init__(self, message: str, *, year: int) -> None:
         super().__init__(message)
         self.year = year
+
+
+class PolicyError(InvalidInputError):
+    """A rule, condition, decision table or policy document is invalid or cannot be evaluated.
+
+    Raised for text that does not parse (with the position), documents that do not validate
+    (every problem, with its location and, where the format gives one, its line), conditions that
+    compare incompatible types (naming the path), and ``unique`` tables with several matches.
+    """

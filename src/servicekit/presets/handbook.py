@@ -1,0 +1,178 @@
+"""The handbook preset: the service handbooks' rules as servicekit policy data.
+
+Every rule cites its id in the rules catalog (``K-02``, ``K-06`` …) in its ``id`` and
+description, so each default can be traced back to the handbook passage it comes from. Hosts
+start from :func:`policy` and override what they need (it is data: dump it, edit it, load it).
+
+First part (the rule engine): complaint priority (K-02, K-03), feedback routing (K-01, P-02,
+P-03, P-04) and remedies (K-06). Later capabilities add the SLA targets, tier ladders and
+metric targets.
+"""
+
+from __future__ import annotations
+
+from servicekit.calendar import BusinessCalendar
+from servicekit.policy import Policy
+from servicekit.rules import DecisionTable, Rule
+
+__all__ = [
+    "FEEDBACK_CATEGORIES",
+    "complaint_priority_table",
+    "feedback_routing_table",
+    "policy",
+    "remedy_table",
+]
+
+#: K-01 feedback categories (H5): praise 表扬, suggestion 建议, grievance 抱怨, complaint 投诉,
+#: inquiry 咨询, help request 求助. The handbook's list is open (「等」).
+FEEDBACK_CATEGORIES: dict[str, str] = {
+    "praise": "表扬",
+    "suggestion": "建议",
+    "grievance": "抱怨",
+    "complaint": "投诉",
+    "inquiry": "咨询",
+    "help_request": "求助",
+}
+
+# K-03 severity scale 1-6: minor 1-2, medium 3-4, severe 5-6. K-02 impact from severity and
+# scope, urgency given: the ITIL impact x urgency matrix.
+_HIGH_IMPACT = 'severity >= 5 or scope == "widespread"'
+_MEDIUM_IMPACT = 'severity >= 3 or scope == "group"'
+
+
+def complaint_priority_table() -> DecisionTable:
+    """K-02 / K-03: priority P1-P4 from severity (1-6), impact scope and urgency.
+
+    Facts: ``severity`` (K-03 scale 1-6: minor 1-2, medium 3-4, severe 5-6), ``scope``
+    (``"individual"``, ``"group"`` or ``"widespread"``), ``urgency`` (``"low"``, ``"medium"``,
+    ``"high"``). Impact is high for a severe problem or a widespread one, medium for a medium
+    problem or one affecting a group, low otherwise. The impact x urgency matrix (ITIL) gives:
+
+    ============  ======  ======  ======
+    impact        high    medium  low     (urgency)
+    ============  ======  ======  ======
+    high          P1      P2      P3
+    medium        P2      P3      P4
+    low           P3      P4      P4
+    ============  ======  ======  ======
+
+    ``major`` is true for P1 and P2: the handbook's 重大問題, which S-04 asks to resolve in 48 h.
+    A missing fact makes its comparisons false, so the priority errs towards P4 only when
+    nothing is known.
+    """
+    p1 = {"priority": "P1", "major": True}
+    p2 = {"priority": "P2", "major": True}
+    p3 = {"priority": "P3", "major": False}
+    return DecisionTable(
+        name="complaint_priority",
+        hit_policy="first",
+        description="K-02 impact x urgency matrix, impact from K-03 severity and scope",
+        rules=[
+            Rule(id="K-02:high-impact-high-urgency",
+                 when=f'({_HIGH_IMPACT}) and urgency == "high"', then=p1,
+                 description="K-03 severe (5-6) or widespread, urgent"),
+            Rule(id="K-02:high-impact-medium-urgency",
+                 when=f'({_HIGH_IMPACT}) and urgency == "medium"', then=p2),
+            Rule(id="K-02:medium-impact-high-urgency",
+                 when=f'({_MEDIUM_IMPACT}) and urgency == "high"', then=p2,
+                 description="K-03 medium (3-4) or affecting a group, urgent"),
+            Rule(id="K-02:high-impact-low-urgency", when=_HIGH_IMPACT, then=p3),
+            Rule(id="K-02:medium-impact-medium-urgency",
+                 when=f'({_MEDIUM_IMPACT}) and urgency == "medium"', then=p3),
+            Rule(id="K-02:low-impact-high-urgency", when='urgency == "high"', then=p3),
+        ],
+        default={"priority": "P4", "major": False},
+    )
+
+
+def feedback_routing_table() -> DecisionTable:
+    """K-01 / P-04: which process and team handle a piece of feedback, and what we owe back.
+
+    Facts: ``category`` (a K-01 category, see :data:`FEEDBACK_CATEGORIES`). Outputs: the
+    ``process`` that handles it (P-02 consultation, P-03 complaint, P-04 feedback loop), the
+    ``team``, whether the customer gets ``progress_updates`` and the result (P-04: complaints and
+    help requests), and whether they must at least be thanked (P-04: suggestions and general
+    opinions, 「也应向客户表示感谢」). Unknown categories (the handbook's list is open) go to the
+    general feedback loop with a thank-you.
+    """
+
+    def route(category: str, process: str, team: str, *, updates: bool, thank: bool,
+              cite: str) -> Rule:
+        return Rule(
+            id=f"K-01:{category}",
+            when=f'category == "{category}"',
+            then={"process": process, "team": team, "progress_updates": updates,
+                  "thank_customer": thank},
+            description=f"K-01 {FEEDBACK_CATEGORIES[category]}; {cite}",
+        )
+
+    return DecisionTable(
+        name="feedback_routing",
+        hit_policy="unique",
+        description="K-01 categories routed per P-02/P-03/P-04",
+        rules=[
+            route("praise", "feedback_loop", "quality", updates=False, thank=True, cite="P-04"),
+            route("suggestion", "feedback_loop", "product", updates=False, thank=True,
+                  cite="P-04 thank the customer"),
+            route("grievance", "feedback_loop", "service", updates=False, thank=True,
+                  cite="P-04 general opinion: thank the customer"),
+            route("complaint", "complaint", "complaints", updates=True, thank=False,
+                  cite="P-03 receive, analyse, handle, feedback"),
+            route("inquiry", "consultation", "service_desk", updates=False, thank=False,
+                  cite="P-02 accept, answer, feedback"),
+            route("help_request", "feedback_loop", "support", updates=True, thank=False,
+                  cite="P-04 progress updates and result"),
+        ],
+        default={"process": "feedback_loop", "team": "service", "progress_updates": False,
+                 "thank_customer": True},
+    )
+
+
+def remedy_table() -> DecisionTable:
+    """K-06: the remedies owed when a public commitment is missed (collect: all that apply).
+
+    Facts: ``commitment_missed`` (bool), ``priority`` (P1-P4), ``customer.tier`` (A-D),
+    ``repeat_breaches`` (how many commitments this customer saw missed recently). Every missed
+    commitment owes an apology and the customer must be told the remedy
+    (「当服务未能达到承诺标准时」); a major problem (P1/P2, K-02) or an A-tier customer (R-07)
+    is also owed compensation; a repeated breach owes a service improvement
+    (H1 §2.5).
+    """
+    owed = {"notify_customer": True}
+    return DecisionTable(
+        name="remedy",
+        hit_policy="collect",
+        description="K-06 apology, compensation, service improvement",
+        rules=[
+            Rule(id="K-06:apology", when="commitment_missed",
+                 then={"remedy": "apology", **owed}),
+            Rule(id="K-06:compensation",
+                 when='commitment_missed and (priority in ["P1", "P2"] or customer.tier == "A")',
+                 then={"remedy": "compensation", **owed}),
+            Rule(id="K-06:service-improvement",
+                 when="commitment_missed and repeat_breaches >= 2",
+                 then={"remedy": "service_improvement", **owed}),
+        ],
+    )
+
+
+def policy() -> Policy:
+    """The handbook's defaults as one policy document (first part: calendars and tables).
+
+    Calendars: ``china`` (statutory holidays and make-up working days, 09:00-18:00 with a lunch
+    hour, business time for everything measured in hours or days) and ``always`` (24 x 7, for
+    per-channel first-response targets, rules catalog section 3).
+    """
+    return Policy(
+        version="handbook-2026.1",
+        name="handbook",
+        description="Defaults from the service handbooks; ids cite the rules catalog",
+        calendars={
+            "china": BusinessCalendar.china(hours="09:00-12:00,13:00-18:00"),
+            "always": BusinessCalendar.always(tz="Asia/Shanghai"),
+        },
+        tables={
+            t.name: t
+            for t in (complaint_priority_table(), feedback_routing_table(), remedy_table())
+        },
+    )

@@ -1,0 +1,133 @@
+"""``Condition``: a typed, safe condition in text or data form."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict, PrivateAttr, RootModel, model_validator
+
+from servicekit._model import RaisesServiceKitErrors
+from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.rules._ast import Cond
+from servicekit.rules._eval import Pred, compile_cond, trace_cond
+from servicekit.rules._text import MAX_DEPTH, MAX_LENGTH, MAX_NODES, parse_condition, render_cond
+
+
+def _check_size(data: Any) -> None:
+    """Depth and node limits on a data-form document, checked without recursion."""
+    todo: deque[tuple[Any, int]] = deque([(data, 1)])
+    nodes = 0
+    while todo:
+        item, depth = todo.pop()
+        children: Iterable[Any]
+        if isinstance(item, dict):
+            nodes += 1
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH * 3:  # a condition level is at most three JSON levels deep
+            raise ValueError(f"condition nested deeper than {MAX_DEPTH} levels")
+        if nodes > MAX_NODES:
+            raise ValueError(f"condition has more than {MAX_NODES} nodes")
+        todo.extend((child, depth + 1) for child in children)
+
+
+def _depth(node: Any) -> int:
+    """Condition depth of a validated tree (iterative)."""
+    best = 0
+    todo: deque[tuple[Any, int]] = deque([(node, 1)])
+    while todo:
+        item, depth = todo.pop()
+        best = max(best, depth)
+        for name in ("all", "any"):
+            todo.extend((child, depth + 1) for child in getattr(item, name, ()) or ())
+        inner = getattr(item, "not_", None)
+        if inner is not None:
+            todo.append((inner, depth + 1))
+    return best
+
+
+class Condition(RaisesServiceKitErrors, RootModel[Cond]):
+    """A condition over facts, in text form or data form (both round-trip).
+
+    >>> c = Condition.parse('priority in ["P1", "P2"] and customer.tier == "A"')
+    >>> c.evaluate({"priority": "P1", "customer": {"tier": "A"}})
+    True
+    >>> str(c)
+    'priority in ["P1", "P2"] and customer.tier == "A"'
+    >>> Condition.parse(str(c)) == c == Condition.model_validate(c.model_dump())
+    True
+
+    Facts are a mapping or a pydantic model (or a dataclass); dotted paths reach inside, and
+    only declared fields of models are readable. See :mod:`servicekit.rules._eval` for the
+    semantics of missing fields, types and arithmetic.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    _fn: Pred | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_text(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return parse_condition(data)
+        if isinstance(data, Condition):
+            return data.root
+        _check_size(data)
+        return data
+
+    @model_validator(mode="after")
+    def _limit_depth(self) -> Condition:
+        if _depth(self.root) > MAX_DEPTH:
+            raise ValueError(f"condition nested deeper than {MAX_DEPTH} levels")
+        return self
+
+    @classmethod
+    def parse(
+        cls, text: str, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH,
+        max_nodes: int = MAX_NODES,
+    ) -> Condition:
+        """Parse the text form; raises :class:`PolicyError` with the position on bad text."""
+        node = parse_condition(text, max_length=max_length, max_depth=max_depth,
+                               max_nodes=max_nodes)
+        return cls.model_construct(node)
+
+    def evaluate(self, facts: Any) -> bool:
+        """Whether the facts satisfy the condition (compiled once, then cached)."""
+        fn = self._fn
+        if fn is None:
+            fn = self._fn = compile_cond(self.root)
+        return fn(facts)
+
+    @property
+    def predicate(self) -> Pred:
+        """The compiled predicate ``facts -> bool`` (for tight loops)."""
+        if self._fn is None:
+            self._fn = compile_cond(self.root)
+        return self._fn
+
+    def explain(self, facts: Any) -> str:
+        """Every comparison with the actual values, and the result."""
+        lines: list[str] = []
+        trace_cond(self.root, facts, lines)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return render_cond(self.root)
+
+    def __repr__(self) -> str:
+        return f"Condition({render_cond(self.root)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Condition):
+            return NotImplemented
+        return self.root == other.root
+
+    def __hash__(self) -> int:
+        return hash(render_cond(self.root))

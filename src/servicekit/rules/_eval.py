@@ -1,0 +1,350 @@
+"""Evaluation of conditions: one semantics, two evaluators.
+
+``compare`` and ``arith`` define the semantics. ``compile_cond`` turns a condition into nested
+closures for speed, with fast paths for the common shapes (a field against a string or number
+literal) that fall back to ``compare`` for anything unusual, so they cannot disagree with it.
+``trace_cond`` evaluates the same tree while recording every comparison with the actual values,
+for explanations.
+
+Semantics:
+
+* a path that is missing (or runs through a missing or null value) makes every comparison on it
+  false; ``exists(path)`` tests presence; ``x == null`` is true only for a present null;
+* values compare within a family: numbers (not booleans), strings, booleans (``==``/``!=``
+  only), aware datetimes, durations, lists. A string literal compared with a datetime or a
+  duration is read as ISO-8601 / ``4h`` text. Any other mix raises :class:`PolicyError` naming
+  the path and the two types (never the values);
+* ``in`` / ``not in`` take a list (membership) or a string (substring); ``contains`` is the
+  reverse; ``startswith`` / ``endswith`` take strings;
+* arithmetic: numbers; datetime − datetime → duration; datetime ± duration; duration ± duration;
+  duration × number; duration ÷ number; duration ÷ duration → number. Division by zero raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from servicekit.errors import NaiveDatetimeError, PolicyError
+from servicekit.rules._ast import (
+    All,
+    Compare,
+    CondNode,
+    Dur,
+    Exists,
+    ExprNode,
+    Lit,
+    Not,
+    Ref,
+)
+from servicekit.rules._text import render_cond, render_expr, render_literal
+from servicekit.rules._values import (
+    DURATION_FULL,
+    MISSING,
+    format_duration,
+    is_number,
+    parse_duration,
+    type_name,
+)
+
+Facts = Any
+Getter = Callable[[Facts], Any]
+Pred = Callable[[Facts], bool]
+
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+# -- reading facts -----------------------------------------------------------------------------
+
+
+def _get_one(obj: Any, key: str) -> Any:
+    """One step of a path: mappings by key, pydantic models and dataclasses by declared field."""
+    if isinstance(obj, Mapping):
+        return obj.get(key, MISSING)
+    if isinstance(obj, BaseModel):
+        return getattr(obj, key) if key in type(obj).model_fields else MISSING
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        names = {f.name for f in dataclasses.fields(obj)}
+        return getattr(obj, key) if key in names else MISSING
+    return MISSING
+
+
+def make_getter(path: str) -> Getter:
+    keys = tuple(path.split("."))
+    if len(keys) == 1:
+        (key,) = keys
+
+        def get1(facts: Facts) -> Any:
+            if type(facts) is dict:
+                return facts.get(key, MISSING)
+            return _get_one(facts, key)
+
+        return get1
+
+    def get(facts: Facts) -> Any:
+        obj = facts
+        for k in keys:
+            if obj is None or obj is MISSING:
+                return MISSING
+            obj = obj.get(k, MISSING) if type(obj) is dict else _get_one(obj, k)
+        return obj
+
+    return get
+
+
+def resolve(facts: Facts, path: str) -> Any:
+    return make_getter(path)(facts)
+
+
+# -- semantics ---------------------------------------------------------------------------------
+
+
+def _family(v: Any) -> str:
+    return type_name(v)
+
+
+def _coerce(a: Any, b: Any, where: str) -> tuple[Any, Any]:
+    """Read a string as a datetime / duration when the other side is one."""
+    if isinstance(a, str) and isinstance(b, (datetime, timedelta)):
+        b, a = _coerce(b, a, where)
+        return a, b
+    if isinstance(b, str):
+        if isinstance(a, datetime):
+            try:
+                parsed = datetime.fromisoformat(b)
+            except ValueError:
+                raise PolicyError(
+                    f"{where}: a datetime is compared with a string that is not ISO-8601"
+                ) from None
+            if parsed.tzinfo is None:
+                raise NaiveDatetimeError(f"{where}: the datetime text has no time zone")
+            return a, parsed
+        if isinstance(a, timedelta) and DURATION_FULL.match(b):
+            return a, parse_duration(b)
+    return a, b
+
+
+def _check_aware(v: Any, where: str) -> None:
+    if isinstance(v, datetime) and (v.tzinfo is None or v.utcoffset() is None):
+        raise NaiveDatetimeError(f"{where}: naive datetime in the facts; datetimes must be aware")
+
+
+def compare(a: Any, op: str, b: Any, where: str) -> bool:
+    """The meaning of ``a op b``; ``where`` names the left side in messages."""
+    if a is MISSING or b is MISSING:
+        return False
+    if op in ("==", "!="):
+        if a is None or b is None:
+            same = a is None and b is None
+            return same if op == "==" else not same
+    elif a is None or b is None:
+        return False
+    _check_aware(a, where)
+    _check_aware(b, where)
+    a, b = _coerce(a, b, where)
+    fa, fb = _family(a), _family(b)
+    if op in ("==", "!="):
+        if fa != fb:
+            raise PolicyError(f"{where}: cannot compare {fa} with {fb} using '{op}'")
+        return bool(a == b) if op == "==" else bool(a != b)
+    if op in _ORDER:
+        if fa != fb or fa not in ("number", "string", "datetime", "duration"):
+            raise PolicyError(f"{where}: cannot compare {fa} with {fb} using '{op}'")
+        return bool(_ORDER[op](a, b))
+    if op in ("in", "not in"):
+        found = _member(a, b, fa, fb, where=where, op=op)
+        return found if op == "in" else not found
+    if op == "contains":
+        return _member(b, a, fb, fa, where=where, op=op)
+    if op in ("startswith", "endswith"):
+        if fa != "string" or fb != "string":
+            raise PolicyError(f"{where}: '{op}' takes strings, got {fa} and {fb}")
+        return bool(a.startswith(b) if op == "startswith" else a.endswith(b))
+    raise PolicyError(f"{where}: unknown operator '{op}'")  # pragma: no cover - validated
+
+
+def _member(item: Any, container: Any, fi: str, fc: str, *, where: str, op: str) -> bool:
+    if fc == "string":
+        if fi != "string":
+            raise PolicyError(f"{where}: '{op}' a string needs a string, got {fi}")
+        return bool(item in container)
+    if fc != "list":
+        raise PolicyError(f"{where}: '{op}' needs a list or a string, got {fc}")
+    for element in container:
+        if element is None:
+            continue
+        fe = _family(element)
+        if fe != fi:
+            raise PolicyError(f"{where}: cannot look for a {fi} among {fe} values using '{op}'")
+    return item in container
+
+
+def arith(op: str, a: Any, b: Any, where: str) -> Any:
+    if a is MISSING or b is MISSING or a is None or b is None:
+        return MISSING
+    _check_aware(a, where)
+    _check_aware(b, where)
+    a, b = _coerce(a, b, where)
+    fa, fb = _family(a), _family(b)
+    ok = (
+        fa == fb == "number"
+        or fa == fb == "duration"
+        or (op == "-" and fa == fb == "datetime")
+        or (op in "+-" and (fa, fb) == ("datetime", "duration"))
+        or (op == "+" and (fa, fb) == ("duration", "datetime"))
+        or (op in "*/" and (fa, fb) == ("duration", "number"))
+        or (op == "*" and (fa, fb) == ("number", "duration"))
+    )
+    if not ok or (op == "*" and fa == fb == "duration"):
+        raise PolicyError(f"{where}: cannot apply '{op}' to {fa} and {fb}")
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if b == 0 or (isinstance(b, timedelta) and not b):
+        raise PolicyError(f"{where}: division by zero")
+    return a / b
+
+
+# -- compiling to closures ---------------------------------------------------------------------
+
+
+def compile_expr(e: ExprNode) -> Getter:
+    if isinstance(e, Ref):
+        return make_getter(e.field)
+    if isinstance(e, (Lit, Dur)):
+        value = e.value
+        return lambda facts: value
+    left, right = compile_expr(e.args[0]), compile_expr(e.args[1])
+    op, where = e.arith, render_expr(e)
+    return lambda facts: arith(op, left(facts), right(facts), where)
+
+
+def compile_cond(c: CondNode) -> Pred:
+    if isinstance(c, Compare):
+        return _compile_compare(c)
+    if isinstance(c, Exists):
+        get = make_getter(c.exists)
+        return lambda facts: get(facts) is not MISSING
+    if isinstance(c, Not):
+        inner = compile_cond(c.not_)
+        return lambda facts: not inner(facts)
+    parts = tuple(compile_cond(p) for p in (c.all if isinstance(c, All) else c.any))
+    if isinstance(c, All):
+        if len(parts) == 2:
+            p0, p1 = parts
+            return lambda facts: p0(facts) and p1(facts)
+        return lambda facts: all(p(facts) for p in parts)
+    if len(parts) == 2:
+        q0, q1 = parts
+        return lambda facts: q0(facts) or q1(facts)
+    return lambda facts: any(p(facts) for p in parts)
+
+
+def _compile_compare(c: Compare) -> Pred:
+    op, where = c.op, render_expr(c.left)
+    left = compile_expr(c.left)
+    if isinstance(c.right, Lit) and isinstance(c.left, Ref):
+        const = c.right.value
+        fast = _fast_compare(left, op, const, where)
+        if fast is not None:
+            return fast
+    right = compile_expr(c.right)
+    return lambda facts: compare(left(facts), op, right(facts), where)
+
+
+def _fast_compare(get: Getter, op: str, const: Any, where: str) -> Pred | None:
+    """Closures for a field against a literal when the fact has the literal's exact type."""
+    slow = compare
+    if isinstance(const, str) and op in ("==", "!="):
+        want = op == "=="
+
+        def str_eq(facts: Facts) -> bool:
+            v = get(facts)
+            if v.__class__ is str:
+                return (v == const) is want
+            return slow(v, op, const, where)
+
+        return str_eq
+    if is_number(const) and (op in _ORDER or op in ("==", "!=")):
+        fn = _ORDER.get(op) or (operator.eq if op == "==" else operator.ne)
+
+        def num_cmp(facts: Facts) -> bool:
+            v = get(facts)
+            cls = v.__class__
+            if cls is int or cls is float:
+                return bool(fn(v, const))
+            return slow(v, op, const, where)
+
+        return num_cmp
+    if isinstance(const, tuple) and op in ("in", "not in") and const and all(
+        isinstance(x, str) for x in const
+    ):
+        members = frozenset(const)
+        want_in = op == "in"
+
+        def str_in(facts: Facts) -> bool:
+            v = get(facts)
+            if v.__class__ is str:
+                return (v in members) is want_in
+            return slow(v, op, const, where)
+
+        return str_in
+    return None
+
+
+# -- tracing -----------------------------------------------------------------------------------
+
+
+def _show(value: Any) -> str:
+    if value is MISSING:
+        return "missing"
+    if isinstance(value, timedelta):
+        return format_duration(value) if value >= timedelta(0) else f"-{format_duration(-value)}"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    try:
+        return render_literal(value)
+    except PolicyError:
+        return f"<{type(value).__name__}>"
+
+
+def trace_cond(c: CondNode, facts: Facts, lines: list[str], indent: int = 0) -> bool:
+    """Evaluate ``c`` (same semantics as the compiled form), appending one line per step."""
+    pad = "  " * indent
+    if isinstance(c, Compare):
+        lv = compile_expr(c.left)(facts)
+        rv = compile_expr(c.right)(facts)
+        result = compare(lv, c.op, rv, render_expr(c.left))
+        shown = f"{render_expr(c.left)} = {_show(lv)}"
+        if not isinstance(c.right, (Lit, Dur)):
+            shown += f", {render_expr(c.right)} = {_show(rv)}"
+        lines.append(f"{pad}{render_cond(c)}: {shown} -> {str(result).lower()}")
+        return result
+    if isinstance(c, Exists):
+        result = resolve(facts, c.exists) is not MISSING
+        lines.append(f"{pad}exists({c.exists}) -> {str(result).lower()}")
+        return result
+    if isinstance(c, Not):
+        lines.append(f"{pad}not:")
+        result = not trace_cond(c.not_, facts, lines, indent + 1)
+        lines.append(f"{pad}-> {str(result).lower()}")
+        return result
+    is_all = isinstance(c, All)
+    parts = c.all if isinstance(c, All) else c.any
+    lines.append(f"{pad}{'all' if is_all else 'any'} of:")
+    result = is_all
+    for p in parts:
+        value = trace_cond(p, facts, lines, indent + 1)
+        if value != is_all:  # short-circuit exactly like the compiled form
+            result = value
+            break
+    lines.append(f"{pad}-> {str(result).lower()}")
+    return result

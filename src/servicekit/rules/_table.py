@@ -1,0 +1,203 @@
+"""Decision tables with DMN hit policies: ``first``, ``unique``, ``priority``, ``collect``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, PrivateAttr, field_serializer, field_validator, model_validator
+
+from servicekit._model import ValueModel
+from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.rules._condition import Condition
+from servicekit.rules._eval import Pred, trace_cond
+
+HitPolicy = Literal["first", "unique", "priority", "collect"]
+Output = Mapping[str, Any]
+
+
+class Rule(ValueModel):
+    """One row of a decision table: when the condition holds, the table outputs ``then``."""
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    when: Condition
+    then: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+
+    @field_serializer("when")
+    def _when_as_text(self, when: Condition) -> str:
+        return str(when)
+
+    @field_validator("then")
+    @classmethod
+    def _json_output(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise ValueError("outputs must be JSON values (strings, numbers, lists, …)") from None
+        return value
+
+
+class Decision:
+    """The outcome of :meth:`DecisionTable.decide`.
+
+    ``value`` is the output (a read-only mapping; for ``collect`` a tuple of them), ``rule_ids``
+    the ids of the rules that matched, in table order (for ``first``: the first match only),
+    ``rule_id`` the rule whose output was taken (``None`` when the default was used or nothing
+    matched), ``defaulted`` whether the table's default was used.
+    """
+
+    __slots__ = ("defaulted", "facts", "rule_id", "rule_ids", "table", "value")
+
+    def __init__(  # noqa: PLR0917 - built on the hot path, positionally
+        self, table: DecisionTable, facts: Any, value: Any, rule_ids: tuple[str, ...],
+        rule_id: str | None, defaulted: bool,
+    ) -> None:
+        self.table = table
+        self.facts = facts
+        self.value = value
+        self.rule_ids = rule_ids
+        self.rule_id = rule_id
+        self.defaulted = defaulted
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.rule_ids)
+
+    def __repr__(self) -> str:
+        return (
+            f"Decision(table={self.table.name!r}, value={_plain(self.value)!r}, "
+            f"rule_ids={self.rule_ids!r})"
+        )
+
+    def explain(self) -> str:
+        """A human-readable trace: each rule tried, each comparison with the actual value."""
+        table = self.table
+        lines = [f"decision table {table.name!r} (hit policy: {table.hit_policy})"]
+        for rule in table.rules:
+            lines.append(f"rule {rule.id}: {rule.when}")
+            matched = trace_cond(rule.when.root, self.facts, lines, indent=1)
+            lines.append("  => matched" if matched else "  => no match")
+            if matched and table.hit_policy == "first":
+                break
+        if self.defaulted:
+            lines.append(f"no rule matched: default {_json(self.value)}")
+        elif not self.rule_ids:
+            lines.append("no rule matched and there is no default: value None")
+        elif table.hit_policy == "collect":
+            lines.append(f"result: {_json(self.value)} from rules {', '.join(self.rule_ids)}")
+        else:
+            lines.append(f"result: {_json(self.value)} from rule {self.rule_id}")
+            if table.hit_policy == "priority" and len(self.rule_ids) > 1:
+                order = ", ".join(f"{k}: {list(v)}" for k, v in table.output_order.items())
+                lines.append(f"(highest priority among {', '.join(self.rule_ids)} by {order})")
+        return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _json(value: Any) -> str:
+    return json.dumps(_plain(value), ensure_ascii=False, default=str)
+
+
+class DecisionTable(ValueModel):
+    """Rules tried against facts, combined by a hit policy (DMN semantics).
+
+    * ``first``: the first matching rule in table order;
+    * ``unique``: at most one rule may match; two matches raise :class:`PolicyError` naming them;
+    * ``priority``: among the matches, the output ranked highest by ``output_order`` (per output
+      key, its values from highest to lowest priority; keys compared in declared order);
+    * ``collect``: every match's output, in table order.
+
+    ``default`` is the output when no rule matches (single-hit policies); without one the value
+    is ``None``. ``collect`` with no match gives an empty tuple.
+    """
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    name: str = Field(min_length=1)
+    hit_policy: HitPolicy = "first"
+    rules: tuple[Rule, ...]
+    default: dict[str, Any] | None = None
+    output_order: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
+    description: str = ""
+
+    _compiled: tuple[tuple[str, Pred, Output], ...] = PrivateAttr()
+    _default: Output | None = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _check(self) -> DecisionTable:
+        problems: list[str] = []
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                problems.append(f"rule id {rule.id!r} is used twice")
+            seen.add(rule.id)
+        if self.hit_policy == "priority":
+            if not self.output_order:
+                problems.append("hit policy 'priority' needs output_order")
+            for rule in self.rules:
+                for key, order in self.output_order.items():
+                    if key not in rule.then:
+                        problems.append(f"rule {rule.id!r} has no output {key!r} to rank")
+                    elif rule.then[key] not in order:
+                        problems.append(
+                            f"rule {rule.id!r}: output {key!r} is not one of output_order"
+                        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._compiled = tuple(
+            (r.id, r.when.predicate, MappingProxyType(dict(r.then))) for r in self.rules
+        )
+        self._default = None if self.default is None else MappingProxyType(dict(self.default))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DecisionTable):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # outputs are dicts: tables are not hashable
+
+    def decide(self, facts: Any) -> Decision:
+        """Apply the table to ``facts`` (a mapping or a pydantic model)."""
+        policy = self.hit_policy
+        if policy == "first":
+            for rule_id, pred, out in self._compiled:
+                if pred(facts):
+                    return Decision(self, facts, out, (rule_id,), rule_id, False)
+            return self._no_match(facts)
+        matches = [(rule_id, out) for rule_id, pred, out in self._compiled if pred(facts)]
+        ids = tuple(m[0] for m in matches)
+        if policy == "collect":
+            return Decision(self, facts, tuple(m[1] for m in matches), ids, None, False)
+        if not matches:
+            return self._no_match(facts)
+        if policy == "unique":
+            if len(matches) > 1:
+                raise PolicyError(
+                    f"decision table {self.name!r} (hit policy unique): rules "
+                    f"{', '.join(repr(i) for i in ids)} all match; at most one may"
+                )
+            return Decision(self, facts, matches[0][1], ids, ids[0], False)
+        best_id, best_out = min(matches, key=lambda m: self._rank(m[1]))
+        return Decision(self, facts, best_out, ids, best_id, False)
+
+    def _rank(self, out: Output) -> tuple[int, ...]:
+        return tuple(order.index(out[key]) for key, order in self.output_order.items())
+
+    def _no_match(self, facts: Any) -> Decision:
+        default = self._default
+        return Decision(self, facts, default, (), None, default is not None)
