@@ -54,7 +54,8 @@ def _errors(exc: ValidationError) -> list[tuple[tuple[int | str, ...], Any]]:
     return [
         (loc, err)
         for loc, err in pairs
-        if not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
+        if err["type"] != "too_short"
+        or not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
     ]
 
 

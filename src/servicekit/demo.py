@@ -1,10 +1,12 @@
 """The ``python -m servicekit demo`` walk-through, on the built-in defaults.
 
-For now it shows the business-time engine on China's 2026 working calendar: opening hours with
-a lunch break, the National Day week and its make-up working days (调休), the handbook's
-complaint deadlines S-01 (first response within 4 h) and S-02 (preliminary solution within
-24 h) counted in business hours, the coverage edge at the end of the announced year, and the
-vectorised path. Fixed instants only: the demo's output is the same every time it runs.
+It shows the business-time engine on China's 2026 working calendar: opening hours with a lunch
+break, the National Day week and its make-up working days (调休), the handbook's complaint
+deadlines S-01 (first response within 4 h) and S-02 (preliminary solution within 24 h) counted
+in business hours, the coverage edge at the end of the announced year, and the vectorised path.
+Then the rule engine on the handbook preset: a complaint's priority (K-02/K-03), its routing
+(K-01) and the remedies owed when a commitment is missed (K-06), with an explanation. Fixed
+instants only: the demo's output is the same every time it runs.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def run(echo: Echo = print) -> None:
     for section in (_national_day, _complaint, _spring_festival, _coverage_edge, _vectorised):
         echo("")
         section(cal, echo)
+    echo("")
+    _rules(echo)
 
 
 def _national_day(cal: BusinessCalendar, echo: Echo) -> None:
@@ -110,3 +114,26 @@ def _vectorised(cal: BusinessCalendar, echo: Echo) -> None:
     echo(f"   {seconds.size:,} results in {took:.2f} s; mean {seconds.mean() / 3600:.1f} "
          f"business hours; first pair agrees with the scalar path: "
          f"{check.total_seconds() == seconds[0]}")
+
+
+def _rules(echo: Echo) -> None:
+    from servicekit.presets import handbook
+
+    policy = handbook.policy()
+    echo(f"6. Rules from the handbook preset (policy {policy.version!r})")
+    complaint = {"category": "complaint", "severity": 4, "scope": "group", "urgency": "high"}
+    echo(f"   facts: {complaint}")
+    route = policy.tables["feedback_routing"].decide(complaint)
+    echo(f"   K-01 routing  -> process {route.value['process']!r}, team {route.value['team']!r}"
+         f" (rule {route.rule_id})")
+    priority = policy.tables["complaint_priority"].decide(complaint)
+    echo(f"   K-02 priority -> {priority.value['priority']}, major={priority.value['major']}"
+         f" (rule {priority.rule_id})")
+    missed = {"commitment_missed": True, "priority": priority.value["priority"],
+              "customer": {"tier": "B"}, "repeat_breaches": 2}
+    remedies = policy.tables["remedy"].decide(missed)
+    owed = ", ".join(r["remedy"] for r in remedies.value)
+    echo(f"   K-06 remedies owed when the 24 h promise is missed -> {owed}")
+    echo("   why P2? the decision explains itself:")
+    for line in priority.explain().splitlines():
+        echo(f"     {line}")

@@ -22,12 +22,15 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    GetJsonSchemaHandler,
     Tag,
     field_serializer,
     field_validator,
     model_serializer,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from servicekit.rules._values import check_literal, format_duration, parse_duration
 
@@ -166,6 +169,20 @@ class Compare(Node):
                     raise ValueError("give either 'value' or 'right', not both")
                 data["right"] = {"value": data.pop("value")}
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        props = schema.setdefault("properties", {})
+        props["field"] = {"type": "string", "description": "the left side as a path (shorthand)"}
+        props["value"] = {"description": "the right side as a literal (shorthand)"}
+        schema["required"] = ["op"]
+        schema["description"] = (
+            "left op right; 'field' may replace 'left' and 'value' may replace 'right'"
+        )
+        return schema
 
     @model_serializer(mode="plain")
     def _serialize(self) -> dict[str, Any]:

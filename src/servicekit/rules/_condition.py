@@ -6,7 +6,9 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, PrivateAttr, RootModel, model_validator
+from pydantic import ConfigDict, GetJsonSchemaHandler, PrivateAttr, RootModel, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from servicekit._model import RaisesServiceKitErrors
 from servicekit.errors import PolicyError, ServiceKitError
@@ -71,6 +73,19 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
     error_class: ClassVar[type[ServiceKitError]] = PolicyError
 
     _fn: Pred | None = PrivateAttr(default=None)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        data_form = handler(core_schema)
+        return {
+            "anyOf": [
+                {"type": "string", "description": "the text form, e.g. 'severity >= 5'"},
+                data_form,
+            ],
+            "description": "a condition, in text form or data form",
+        }
 
     @model_validator(mode="before")
     @classmethod

@@ -7,7 +7,16 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, PrivateAttr, field_serializer, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from servicekit._model import ValueModel
 from servicekit.errors import PolicyError, ServiceKitError
@@ -110,6 +119,35 @@ def _json(value: Any) -> str:
     return json.dumps(_plain(value), ensure_ascii=False, default=str)
 
 
+def _table_problems(rules: Any, hit_policy: Any, output_order: Any) -> list[str]:
+    """Checks across rules, on validated or raw data (raw: skip what cannot be read)."""
+    rows = [r for r in rules if isinstance(r, Mapping)] if isinstance(rules, (list, tuple)) else []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for row in rows:
+        rule_id = row.get("id")
+        if isinstance(rule_id, str):
+            if rule_id in seen:
+                problems.append(f"rule id {rule_id!r} is used twice")
+            seen.add(rule_id)
+    if hit_policy == "priority":
+        order = output_order if isinstance(output_order, Mapping) else {}
+        if not order:
+            problems.append("hit policy 'priority' needs output_order")
+        for row in rows:
+            then = row.get("then")
+            if not isinstance(then, Mapping):
+                then = {}
+            for key, values in order.items():
+                if key not in then:
+                    problems.append(f"rule {row.get('id')!r} has no output {key!r} to rank")
+                elif then[key] not in values:
+                    problems.append(
+                        f"rule {row.get('id')!r}: output {key!r} is not one of output_order"
+                    )
+    return problems
+
+
 class DecisionTable(ValueModel):
     """Rules tried against facts, combined by a hit policy (DMN semantics).
 
@@ -135,28 +173,33 @@ class DecisionTable(ValueModel):
     _compiled: tuple[tuple[str, Pred, Output], ...] = PrivateAttr()
     _default: Output | None = PrivateAttr()
 
-    @model_validator(mode="after")
-    def _check(self) -> DecisionTable:
-        problems: list[str] = []
-        seen: set[str] = set()
-        for rule in self.rules:
-            if rule.id in seen:
-                problems.append(f"rule id {rule.id!r} is used twice")
-            seen.add(rule.id)
-        if self.hit_policy == "priority":
-            if not self.output_order:
-                problems.append("hit policy 'priority' needs output_order")
-            for rule in self.rules:
-                for key, order in self.output_order.items():
-                    if key not in rule.then:
-                        problems.append(f"rule {rule.id!r} has no output {key!r} to rank")
-                    elif rule.then[key] not in order:
-                        problems.append(
-                            f"rule {rule.id!r}: output {key!r} is not one of output_order"
-                        )
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check(cls, data: Any, handler: ModelWrapValidatorHandler[DecisionTable]) -> Any:
+        """Table-level checks, reported together with any error inside a rule."""
+        try:
+            table = handler(data)
+        except ValidationError as exc:
+            raw = data if isinstance(data, Mapping) else {}
+            problems = _table_problems(raw.get("rules"), raw.get("hit_policy", "first"),
+                                       raw.get("output_order"))
+            if not problems:
+                raise
+            errors: list[InitErrorDetails] = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                for e in exc.errors()
+            ]
+            errors.extend(
+                {"type": PydanticCustomError("table", p), "loc": (), "input": data}
+                for p in problems
+            )
+            raise ValidationError.from_exception_data(cls.__name__, errors) from None
+        problems = _table_problems(
+            [r.model_dump() for r in table.rules], table.hit_policy, table.output_order
+        )
         if problems:
             raise ValueError("; ".join(problems))
-        return self
+        return table
 
     def model_post_init(self, context: Any, /) -> None:
         self._compiled = tuple(
