@@ -83,32 +83,44 @@ class Policy(ValueModel):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Policy:
+        """Load a policy from JSON text (or UTF-8 bytes)."""
+        text = _as_text(text)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise PolicyError(
                 f"policy JSON does not parse: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             ) from None
-        return cls._load(data, text if isinstance(text, str) else text.decode(), "json")
+        except RecursionError:
+            raise PolicyError(_TOO_DEEP) from None
+        return cls._load(data, text, "json")
 
     @classmethod
-    def from_toml(cls, text: str) -> Policy:
+    def from_toml(cls, text: str | bytes) -> Policy:
+        """Load a policy from TOML text."""
+        text = _as_text(text)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise PolicyError(f"policy TOML does not parse: {exc}") from None
+        except RecursionError:
+            raise PolicyError(_TOO_DEEP) from None
         return cls._load(data, text, "toml")
 
     @classmethod
-    def from_yaml(cls, text: str) -> Policy:
+    def from_yaml(cls, text: str | bytes) -> Policy:
+        """Load a policy from YAML text (safe loader: plain data only)."""
         import yaml
 
+        text = _as_text(text)
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark is not None else ""
             raise PolicyError(f"policy YAML does not parse{where}") from None
+        except RecursionError:
+            raise PolicyError(_TOO_DEEP) from None
         return cls._load(data, text, "yaml")
 
     @classmethod
@@ -119,6 +131,8 @@ class Policy(ValueModel):
             )
         try:
             return cls.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
+        except RecursionError:
+            raise PolicyError(_TOO_DEEP) from None
         except ValidationError as exc:
             lines = _lines_for(text, fmt)
             problems = []
@@ -164,6 +178,20 @@ class Policy(ValueModel):
         return self.__dict__ == other.__dict__
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_TOO_DEEP = "policy document nested too deeply"
+
+
+def _as_text(text: object) -> str:
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            return bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise PolicyError(f"policy text is not valid UTF-8 (byte {exc.start})") from None
+    if not isinstance(text, str):
+        raise PolicyError(f"policy text must be str or bytes, got {type(text).__name__}")
+    return text
 
 
 def _diff(old: Any, new: Any, path: str) -> Iterator[PolicyChange]:

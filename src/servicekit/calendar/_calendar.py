@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import PrivateAttr, field_validator, model_validator
+from pydantic import GetJsonSchemaHandler, PrivateAttr, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from servicekit._model import ValueModel
 from servicekit.calendar._convert import (
@@ -83,6 +85,21 @@ def _by_year(days: Iterable[date]) -> dict[int, frozenset[date]]:
     return {y: frozenset(v) for y, v in out.items()}
 
 
+class _HoursSchema:
+    """JSON Schema of ``hours``: one string for Monday to Friday, or a string per weekday."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "anyOf": [
+                {"type": "string", "description": "hours Monday to Friday, e.g. '09:00-18:00'"},
+                handler(core_schema),
+            ]
+        }
+
+
 class BusinessCalendar(ValueModel):
     """When a service desk is open: weekly hours in a time zone, holidays and make-up workdays.
 
@@ -99,7 +116,7 @@ class BusinessCalendar(ValueModel):
     error_class: ClassVar[type[ServiceKitError]] = CalendarError
 
     tz: str
-    hours: WeeklyHours
+    hours: Annotated[WeeklyHours, _HoursSchema]
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = ()
     workday_hours: str | None = None

@@ -81,7 +81,9 @@ def wall_to_utc_us(zone: ZoneInfo, naive_us: int) -> int:
     before_off = _offset_us(zone, naive)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        mid_off = zone.utcoffset(EPOCH + timedelta(microseconds=mid))
+        # the offset in force at an instant (utcoffset of a UTC datetime would read its wall
+        # fields as local time)
+        mid_off = (EPOCH + timedelta(microseconds=mid)).astimezone(zone).utcoffset()
         assert mid_off is not None
         if mid_off // ONE_US == before_off:
             lo = mid
@@ -254,21 +256,34 @@ class Timeline:
         return state
 
     def state_for_target(self, state: _State, target: int) -> _State:
-        """Extend forward until some interval's cumulative end reaches ``target``."""
-        while state.cum_end[-1] < target:
-            if not self._may_open_after(state.last_year):
-                raise CalendarError(
-                    "the calendar never opens again after the instant reached, so the "
-                    "requested business time cannot be added"
-                )
-            # Far from the target, extend by as many years as the last year's open time
-            # suggests, so a long duration costs a few rebuilds rather than one per year.
-            per_year = self._chunks[state.last_year].total
-            missing = target - state.cum_end[-1]
-            step = 1 if per_year <= 0 else max(1, min(50, -(-missing // per_year)))
-            self._extend_to_year(min(state.last_year + step, MAX_YEAR + 1))
+        """Extend forward until some interval's cumulative end reaches ``target``.
+
+        Years are built one at a time and only as far as needed (a year that is not needed
+        must not be built: for China it may not be announced yet), then published once.
+        """
+        if state.cum_end[-1] >= target:
+            return state
+        with self._lock:
             state = self._current()
-        return state
+            last = state.last_year
+            reached = state.cum_end[-1]
+            new: list[_Chunk] = []
+            while reached < target:
+                if not self._may_open_after(last):
+                    raise CalendarError(
+                        "the calendar never opens again after the instant reached, so the "
+                        "requested business time cannot be added"
+                    )
+                chunk = self._build_chunk(last + 1)  # raises before anything is stored
+                new.append(chunk)
+                reached += chunk.total
+                last += 1
+            for ch in new:
+                prev = ch.year - 1
+                self._base[ch.year] = self._base[prev] + self._chunks[prev].total
+                self._chunks[ch.year] = ch
+            self._publish()
+            return self._current()
 
     # -- scalar arithmetic ----------------------------------------------------------------
 
@@ -293,12 +308,12 @@ class Timeline:
         return state.starts[i] + (target - state.cum[i])
 
     def is_open_us(self, t: int) -> bool:
-        state = self.state_for(t, t)
+        state = self.state_for(t, t + 1)  # the intervals starting at t must be built too
         i = bisect_right(state.starts, t) - 1
         return t < state.ends[i]
 
     def next_open_us(self, t: int) -> int:
-        state = self.state_for(t, t)
+        state = self.state_for(t, t + 1)
         i = bisect_right(state.starts, t) - 1
         if t < state.ends[i]:
             return t
@@ -314,7 +329,7 @@ class Timeline:
         """
         start = self.next_open_us(t)
         while True:
-            state = self.state_for(start, start)
+            state = self.state_for(start, start + 1)
             i = bisect_right(state.starts, start) - 1
             end = state.ends[i]
             if end < state.hi:

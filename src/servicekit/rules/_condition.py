@@ -12,9 +12,16 @@ from pydantic_core import CoreSchema
 
 from servicekit._model import RaisesServiceKitErrors
 from servicekit.errors import PolicyError, ServiceKitError
-from servicekit.rules._ast import Cond
+from servicekit.rules._ast import All, AnyOf, Cond, CondNode, Not
 from servicekit.rules._eval import Pred, compile_cond, trace_cond
-from servicekit.rules._text import MAX_DEPTH, MAX_LENGTH, MAX_NODES, parse_condition, render_cond
+from servicekit.rules._text import (
+    MAX_DEPTH,
+    MAX_LENGTH,
+    MAX_NODES,
+    parse_condition,
+    render_cond,
+    tree_depth,
+)
 
 
 def _check_size(data: Any) -> None:
@@ -38,19 +45,20 @@ def _check_size(data: Any) -> None:
         todo.extend((child, depth + 1) for child in children)
 
 
-def _depth(node: Any) -> int:
-    """Condition depth of a validated tree (iterative)."""
-    best = 0
-    todo: deque[tuple[Any, int]] = deque([(node, 1)])
-    while todo:
-        item, depth = todo.pop()
-        best = max(best, depth)
-        for name in ("all", "any"):
-            todo.extend((child, depth + 1) for child in getattr(item, name, ()) or ())
-        inner = getattr(item, "not_", None)
-        if inner is not None:
-            todo.append((inner, depth + 1))
-    return best
+def _collapse(node: CondNode) -> CondNode:
+    """``all``/``any`` of a single condition is that condition (so text and data agree)."""
+    if isinstance(node, (All, AnyOf)):
+        parts = node.all if isinstance(node, All) else node.any
+        if len(parts) == 1:
+            return _collapse(parts[0])
+        new = tuple(_collapse(p) for p in parts)
+        if new == parts:
+            return node
+        return All(all=new) if isinstance(node, All) else AnyOf(any=new)
+    if isinstance(node, Not):
+        inner = _collapse(node.not_)
+        return node if inner is node.not_ else Not(**{"not": inner})
+    return node
 
 
 class Condition(RaisesServiceKitErrors, RootModel[Cond]):
@@ -99,8 +107,11 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
 
     @model_validator(mode="after")
     def _limit_depth(self) -> Condition:
-        if _depth(self.root) > MAX_DEPTH:
+        if tree_depth(self.root) > MAX_DEPTH:
             raise ValueError(f"condition nested deeper than {MAX_DEPTH} levels")
+        collapsed = _collapse(self.root)
+        if collapsed is not self.root:
+            self.__dict__["root"] = collapsed
         return self
 
     @classmethod

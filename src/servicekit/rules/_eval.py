@@ -64,34 +64,71 @@ _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.
 
 def _get_one(obj: Any, key: str) -> Any:
     """One step of a path: mappings by key, pydantic models and dataclasses by declared field."""
+    fields = getattr(type(obj), "__pydantic_fields__", None)  # a plain class dict: fast
+    if fields is not None and isinstance(obj, BaseModel):
+        return getattr(obj, key) if key in fields else MISSING
     if isinstance(obj, Mapping):
         return obj.get(key, MISSING)
-    if isinstance(obj, BaseModel):
-        return getattr(obj, key) if key in type(obj).model_fields else MISSING
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         names = {f.name for f in dataclasses.fields(obj)}
         return getattr(obj, key) if key in names else MISSING
     return MISSING
 
 
+def _declares(cls: type, key: str) -> bool | None:
+    """Whether instances of ``cls`` declare field ``key`` (None: not a model, ask per object)."""
+    fields = getattr(cls, "__pydantic_fields__", None)
+    if fields is not None and issubclass(cls, BaseModel):
+        return key in fields
+    if dataclasses.is_dataclass(cls):
+        return key in {f.name for f in dataclasses.fields(cls)}
+    return None
+
+
+def _step(key: str) -> Callable[[Any], Any]:
+    """Read ``key`` from dicts, mappings, pydantic models and dataclasses.
+
+    Which classes declare the key is remembered per step (a class's fields do not change), so
+    reading a model field costs about what reading a dict key does.
+    """
+    known: dict[type, bool | None] = {}
+
+    def step(obj: Any) -> Any:
+        cls = obj.__class__
+        if cls is dict:
+            return obj.get(key, MISSING)
+        try:
+            declared = known[cls]
+        except KeyError:
+            declared = known[cls] = _declares(cls, key)
+        if declared:
+            return getattr(obj, key)
+        if declared is False or obj is None or obj is MISSING:
+            return MISSING
+        return _get_one(obj, key)
+
+    return step
+
+
 def make_getter(path: str) -> Getter:
-    keys = tuple(path.split("."))
-    if len(keys) == 1:
-        (key,) = keys
+    steps = tuple(_step(k) for k in path.split("."))
+    if len(steps) == 1:
+        return steps[0]
+    if len(steps) == 2:
+        first, second = steps
 
-        def get1(facts: Facts) -> Any:
-            if type(facts) is dict:
-                return facts.get(key, MISSING)
-            return _get_one(facts, key)
+        def get2(facts: Facts) -> Any:
+            obj = first(facts)
+            return MISSING if obj is None or obj is MISSING else second(obj)
 
-        return get1
+        return get2
 
     def get(facts: Facts) -> Any:
         obj = facts
-        for k in keys:
+        for step in steps:
             if obj is None or obj is MISSING:
                 return MISSING
-            obj = obj.get(k, MISSING) if type(obj) is dict else _get_one(obj, k)
+            obj = step(obj)
         return obj
 
     return get
@@ -147,6 +184,7 @@ def compare(a: Any, op: str, b: Any, where: str) -> bool:
     _check_aware(a, where)
     _check_aware(b, where)
     a, b = _coerce(a, b, where)
+    a, b = _as_tuple(a), _as_tuple(b)
     fa, fb = _family(a), _family(b)
     if op in ("==", "!="):
         if fa != fb:
@@ -166,6 +204,13 @@ def compare(a: Any, op: str, b: Any, where: str) -> bool:
             raise PolicyError(f"{where}: '{op}' takes strings, got {fa} and {fb}")
         return bool(a.startswith(b) if op == "startswith" else a.endswith(b))
     raise PolicyError(f"{where}: unknown operator '{op}'")  # pragma: no cover - validated
+
+
+def _as_tuple(value: Any) -> Any:
+    """Lists from the facts compare like the list literals (stored as tuples)."""
+    if isinstance(value, list):
+        return tuple(_as_tuple(v) for v in value)
+    return value
 
 
 def _member(item: Any, container: Any, fi: str, fc: str, *, where: str, op: str) -> bool:
@@ -200,17 +245,21 @@ def arith(op: str, a: Any, b: Any, where: str) -> Any:
         or (op in "*/" and (fa, fb) == ("duration", "number"))
         or (op == "*" and (fa, fb) == ("number", "duration"))
     )
+    if not ok and fa == "number" and fb == "duration" and op in "+-" and a == 0:
+        a, fa, ok = timedelta(0), "duration", True  # `0 - x`: how `-x` of a duration parses
     if not ok or (op == "*" and fa == fb == "duration"):
         raise PolicyError(f"{where}: cannot apply '{op}' to {fa} and {fb}")
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if b == 0 or (isinstance(b, timedelta) and not b):
+    if op == "/" and (b == 0 or (isinstance(b, timedelta) and not b)):
         raise PolicyError(f"{where}: division by zero")
-    return a / b
+    try:
+        return _ARITH[op](a, b)
+    except (OverflowError, ValueError, ArithmeticError):
+        raise PolicyError(f"{where}: result out of range") from None
+
+
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+}
 
 
 # -- compiling to closures ---------------------------------------------------------------------
@@ -248,8 +297,15 @@ def compile_cond(c: CondNode) -> Pred:
     return lambda facts: any(p(facts) for p in parts)
 
 
+def where_of(c: Compare) -> str:
+    """The side to name in messages: the path (or computed value), not a literal."""
+    if isinstance(c.left, (Lit, Dur)) and not isinstance(c.right, (Lit, Dur)):
+        return render_expr(c.right)
+    return render_expr(c.left)
+
+
 def _compile_compare(c: Compare) -> Pred:
-    op, where = c.op, render_expr(c.left)
+    op, where = c.op, where_of(c)
     left = compile_expr(c.left)
     if isinstance(c.right, Lit) and isinstance(c.left, Ref):
         const = c.right.value
@@ -273,7 +329,7 @@ def _fast_compare(get: Getter, op: str, const: Any, where: str) -> Pred | None:
             return slow(v, op, const, where)
 
         return str_eq
-    if is_number(const) and (op in _ORDER or op in ("==", "!=")):
+    if is_number(const) and (op in _ORDER or op in ("==", "!=")):  # is_number excludes bools
         fn = _ORDER.get(op) or (operator.eq if op == "==" else operator.ne)
 
         def num_cmp(facts: Facts) -> bool:
@@ -284,6 +340,26 @@ def _fast_compare(get: Getter, op: str, const: Any, where: str) -> Pred | None:
             return slow(v, op, const, where)
 
         return num_cmp
+    if isinstance(const, str) and op in ("startswith", "endswith"):
+        method = str.startswith if op == "startswith" else str.endswith
+
+        def str_affix(facts: Facts) -> bool:
+            v = get(facts)
+            if v.__class__ is str:
+                return method(v, const)
+            return slow(v, op, const, where)
+
+        return str_affix
+    if isinstance(const, bool) and op in ("==", "!="):
+        want_bool = const if op == "==" else not const
+
+        def bool_eq(facts: Facts) -> bool:
+            v = get(facts)
+            if v is True or v is False:
+                return v is want_bool
+            return slow(v, op, const, where)
+
+        return bool_eq
     if isinstance(const, tuple) and op in ("in", "not in") and const and all(
         isinstance(x, str) for x in const
     ):
@@ -307,7 +383,7 @@ def _show(value: Any) -> str:
     if value is MISSING:
         return "missing"
     if isinstance(value, timedelta):
-        return format_duration(value) if value >= timedelta(0) else f"-{format_duration(-value)}"
+        return format_duration(value)
     if isinstance(value, datetime):
         return value.isoformat()
     try:
@@ -322,7 +398,7 @@ def trace_cond(c: CondNode, facts: Facts, lines: list[str], indent: int = 0) -> 
     if isinstance(c, Compare):
         lv = compile_expr(c.left)(facts)
         rv = compile_expr(c.right)(facts)
-        result = compare(lv, c.op, rv, render_expr(c.left))
+        result = compare(lv, c.op, rv, where_of(c))
         shown = f"{render_expr(c.left)} = {_show(lv)}"
         if not isinstance(c.right, (Lit, Dur)):
             shown += f", {render_expr(c.right)} = {_show(rv)}"

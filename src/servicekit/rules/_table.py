@@ -95,6 +95,8 @@ class Decision:
                 break
         if self.defaulted:
             lines.append(f"no rule matched: default {_json(self.value)}")
+        elif not self.rule_ids and table.hit_policy == "collect":
+            lines.append("no rule matched: value [] (collect)")
         elif not self.rule_ids:
             lines.append("no rule matched and there is no default: value None")
         elif table.hit_policy == "collect":
@@ -105,6 +107,15 @@ class Decision:
                 order = ", ".join(f"{k}: {list(v)}" for k, v in table.output_order.items())
                 lines.append(f"(highest priority among {', '.join(self.rule_ids)} by {order})")
         return "\n".join(lines)
+
+
+def _freeze(value: Any) -> Any:
+    """A read-only copy of an output: mappings become mapping proxies, lists tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -121,7 +132,9 @@ def _json(value: Any) -> str:
 
 def _table_problems(rules: Any, hit_policy: Any, output_order: Any) -> list[str]:
     """Checks across rules, on validated or raw data (raw: skip what cannot be read)."""
-    rows = [r for r in rules if isinstance(r, Mapping)] if isinstance(rules, (list, tuple)) else []
+    items = rules if isinstance(rules, (list, tuple)) else ()
+    rows = [r.model_dump() if isinstance(r, Rule) else r for r in items]
+    rows = [r for r in rows if isinstance(r, Mapping)]
     problems: list[str] = []
     seen: set[str] = set()
     for row in rows:
@@ -176,36 +189,32 @@ class DecisionTable(ValueModel):
     @model_validator(mode="wrap")
     @classmethod
     def _check(cls, data: Any, handler: ModelWrapValidatorHandler[DecisionTable]) -> Any:
-        """Table-level checks, reported together with any error inside a rule."""
+        """Table-level checks, each its own problem, reported with any error inside a rule."""
+        errors: list[InitErrorDetails] = []
+        table: DecisionTable | None = None
         try:
             table = handler(data)
         except ValidationError as exc:
-            raw = data if isinstance(data, Mapping) else {}
-            problems = _table_problems(raw.get("rules"), raw.get("hit_policy", "first"),
-                                       raw.get("output_order"))
-            if not problems:
-                raise
-            errors: list[InitErrorDetails] = [
+            errors = [
                 {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
                 for e in exc.errors()
             ]
-            errors.extend(
-                {"type": PydanticCustomError("table", p), "loc": (), "input": data}
-                for p in problems
-            )
-            raise ValidationError.from_exception_data(cls.__name__, errors) from None
-        problems = _table_problems(
-            [r.model_dump() for r in table.rules], table.hit_policy, table.output_order
+        if table is not None:
+            problems = _table_problems(table.rules, table.hit_policy, table.output_order)
+        else:
+            raw = data if isinstance(data, Mapping) else {}
+            problems = _table_problems(raw.get("rules"), raw.get("hit_policy", "first"),
+                                       raw.get("output_order"))
+        errors.extend(
+            {"type": PydanticCustomError("table", p), "loc": (), "input": data} for p in problems
         )
-        if problems:
-            raise ValueError("; ".join(problems))
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
         return table
 
     def model_post_init(self, context: Any, /) -> None:
-        self._compiled = tuple(
-            (r.id, r.when.predicate, MappingProxyType(dict(r.then))) for r in self.rules
-        )
-        self._default = None if self.default is None else MappingProxyType(dict(self.default))
+        self._compiled = tuple((r.id, r.when.predicate, _freeze(r.then)) for r in self.rules)
+        self._default = None if self.default is None else _freeze(self.default)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DecisionTable):
@@ -217,12 +226,15 @@ class DecisionTable(ValueModel):
     def decide(self, facts: Any) -> Decision:
         """Apply the table to ``facts`` (a mapping or a pydantic model)."""
         policy = self.hit_policy
+        # Read the compiled rules from the private dict directly: pydantic's attribute
+        # fallback for private attributes costs about a microsecond per access.
+        compiled = self.__pydantic_private__["_compiled"]  # type: ignore[index]
         if policy == "first":
-            for rule_id, pred, out in self._compiled:
+            for rule_id, pred, out in compiled:
                 if pred(facts):
                     return Decision(self, facts, out, (rule_id,), rule_id, False)
             return self._no_match(facts)
-        matches = [(rule_id, out) for rule_id, pred, out in self._compiled if pred(facts)]
+        matches = [(rule_id, out) for rule_id, pred, out in compiled if pred(facts)]
         ids = tuple(m[0] for m in matches)
         if policy == "collect":
             return Decision(self, facts, tuple(m[1] for m in matches), ids, None, False)
@@ -242,5 +254,5 @@ class DecisionTable(ValueModel):
         return tuple(order.index(out[key]) for key, order in self.output_order.items())
 
     def _no_match(self, facts: Any) -> Decision:
-        default = self._default
+        default = self.__pydantic_private__["_default"]  # type: ignore[index]
         return Decision(self, facts, default, (), None, default is not None)

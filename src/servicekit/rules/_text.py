@@ -17,7 +17,9 @@ length limit. Nothing is evaluated while parsing.
 from __future__ import annotations
 
 import json
+import math
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,7 +145,9 @@ class _Parser:
         return g
 
     def expr(self, min_bp: int, depth: int) -> _G:
-        if depth > self.max_depth:
+        # A guard on recursion only: parentheses and operands nest the parser about twice as
+        # deep as the tree they build. The tree's own depth is checked after parsing.
+        if depth > 4 * self.max_depth:
             raise PolicyError(f"condition nested deeper than {self.max_depth} levels")
         left = self.prefix(depth)
         while True:
@@ -171,8 +175,7 @@ class _Parser:
         tok = self.take()
         kind, text, pos = tok.kind, tok.text, tok.pos
         if kind == "number":
-            value: Any = float(text) if any(c in text for c in ".eE") else int(text)
-            return self.node("lit", pos, value=value)
+            return self.node("lit", pos, value=_number(text, pos))
         if kind == "duration":
             return self.node("dur", pos, value=text)
         if kind == "string":
@@ -217,6 +220,16 @@ class _Parser:
                 return self.node("list", pos, args=items)
             if tok.text != "," or tok.kind != "op":
                 raise PolicyError(f"expected ',' or ']' at position {tok.pos}")
+
+
+def _number(text: str, pos: int) -> int | float:
+    try:
+        value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:  # more digits than Python converts
+        raise PolicyError(f"number too long at position {pos}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PolicyError(f"number out of range at position {pos}")
+    return value
 
 
 def _describe(tok: _Tok) -> str:
@@ -286,6 +299,8 @@ def _to_expr(g: _G) -> ExprNode:
             inner.value, bool
         ):
             return Lit(value=-inner.value)
+        if isinstance(inner, Dur):
+            return Dur(duration=-inner.value)
         return Arith(arith="-", args=(Lit(value=0), inner))
     if g.kind == "binop" and g.op in ("+", "-", "*", "/"):
         return Arith(arith=g.op, args=(_to_expr(g.args[0]), _to_expr(g.args[1])))
@@ -301,11 +316,55 @@ def parse_condition(
     if len(text) > max_length:
         raise PolicyError(f"condition text longer than {max_length} characters")
     g = _Parser(text, max_depth=max_depth, max_nodes=max_nodes).parse()
+    if _generic_depth(g) > max_depth + 1:  # before the (recursive) conversion
+        raise PolicyError(f"condition nested deeper than {max_depth} levels")
     try:
-        return _to_cond(g)
+        node = _to_cond(g)
     except ValidationError as exc:  # e.g. an invalid path segment
         first = exc.errors(include_url=False)[0]
         raise PolicyError(str(first["msg"]).removeprefix("Value error, ")) from None
+    if tree_depth(node) > max_depth:
+        raise PolicyError(f"condition nested deeper than {max_depth} levels")
+    return node
+
+
+def _generic_depth(g: _G) -> int:
+    """Depth of the tree the parse will become (and/or chains flatten), without recursion."""
+    best = 0
+    todo: deque[tuple[_G, int]] = deque([(g, 1)])
+    while todo:
+        item, depth = todo.pop()
+        best = max(best, depth)
+        for child in item.args:
+            same_chain = (
+                item.kind == "binop" and item.op in ("and", "or") and child.kind == "binop"
+                and child.op == item.op and not child.paren
+            )
+            todo.append((child, depth if same_chain else depth + 1))
+    return best
+
+
+def tree_depth(node: CondNode | ExprNode) -> int:
+    """Depth of a condition tree, counting every condition and expression node (iterative)."""
+    best = 0
+    todo: deque[tuple[Any, int]] = deque([(node, 1)])
+    while todo:
+        item, depth = todo.pop()
+        best = max(best, depth)
+        if isinstance(item, All):
+            children: tuple[Any, ...] = item.all
+        elif isinstance(item, AnyOf):
+            children = item.any
+        elif isinstance(item, Not):
+            children = (item.not_,)
+        elif isinstance(item, Compare):
+            children = (item.left, item.right)
+        elif isinstance(item, Arith):
+            children = item.args
+        else:
+            children = ()
+        todo.extend((child, depth + 1) for child in children)
+    return best
 
 
 # -- rendering ---------------------------------------------------------------------------------

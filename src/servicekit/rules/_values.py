@@ -38,20 +38,26 @@ DURATION_FULL: Final = re.compile(r"^(?:\d+(?:ms|us|d|h|m|s))+$")
 
 
 def parse_duration(text: str) -> timedelta:
-    """``"4h"``, ``"30m"``, ``"2d"``, ``"1h30m"``, ``"500ms"`` → timedelta."""
+    """``"4h"``, ``"30m"``, ``"2d"``, ``"1h30m"``, ``"500ms"``, ``"-1h"`` → timedelta."""
+    sign = 1
+    if text.startswith("-"):
+        sign, text = -1, text[1:]
     if not DURATION_FULL.match(text):
         raise PolicyError(
-            f"malformed duration {text!r}; expected e.g. 4h, 30m, 2d, 1h30m, 90s, 500ms"
+            "malformed duration; expected e.g. 4h, 30m, 2d, 1h30m, 90s, 500ms"
         )
     us = sum(int(n) * _UNITS[u] for n, u in DURATION_RE.findall(text))
-    return timedelta(microseconds=us)
+    try:
+        return timedelta(microseconds=sign * us)
+    except OverflowError:
+        raise PolicyError("duration out of range (at most 999999999 days)") from None
 
 
 def format_duration(value: timedelta) -> str:
-    """The canonical text of a non-negative duration (``format_duration(parse(x)) == x``)."""
+    """The canonical text of a duration (``parse_duration(format_duration(d)) == d``)."""
     us = value // timedelta(microseconds=1)
     if us < 0:
-        raise PolicyError("duration literals are non-negative; write 0 - 4h for a negative one")
+        return "-" + format_duration(-value)
     if us == 0:
         return "0s"
     parts = []
