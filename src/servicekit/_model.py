@@ -98,6 +98,14 @@ class RaisesServiceKitErrors(BaseModel):
     # policy) keeps using the core validator and reports nested locations precisely.
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            super().__setattr__(name, value)
+        except ValidationError:  # frozen: pydantic's error would repeat the value
+            raise self.error_class(
+                f"{type(self).__name__} is immutable; build a new value instead"
+            ) from None
+
     @classmethod
     def model_validate(
         cls,

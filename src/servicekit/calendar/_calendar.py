@@ -181,8 +181,8 @@ class BusinessCalendar(ValueModel):
             unknown = [k for k in value if k not in WEEKDAYS]
             if unknown:
                 raise ValueError(
-                    f"unknown weekday key(s) {', '.join(map(repr, map(str, unknown)))}; "
-                    f"expected {', '.join(WEEKDAYS)}"
+                    f"{len(unknown)} unknown weekday key(s); the keys are "
+                    f"{', '.join(WEEKDAYS)}"
                 )
         return value
 

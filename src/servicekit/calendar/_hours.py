@@ -22,16 +22,15 @@ Intervals = tuple[tuple[int, int], ...]
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
-def _parse_time(text: str, *, where: str) -> int:
-    prefix = f"{where}: " if where else ""
+def _parse_time(text: str, *, prefix: str) -> int:
     m = _TIME.match(text)
     if m is None:
         raise CalendarError(
-            f"{prefix}malformed time {text!r}; expected HH:MM or HH:MM:SS (24-hour clock)"
+            f"{prefix}malformed time; expected HH:MM or HH:MM:SS (24-hour clock)"
         )
     hh, mm, ss = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
     if mm > 59 or ss > 59 or hh > 24 or (hh == 24 and (mm or ss)):
-        raise CalendarError(f"{prefix}time {text!r} is out of range (00:00 to 24:00)")
+        raise CalendarError(f"{prefix}time out of range (00:00 to 24:00)")
     return (hh * 3600 + mm * 60 + ss) * US_PER_SECOND
 
 
@@ -50,28 +49,24 @@ def parse_hours(text: str, *, where: str = "") -> Intervals:
     if stripped in ("", "closed"):
         return ()
     out: list[tuple[int, int]] = []
-    for raw in stripped.split(","):
-        part = raw.strip()
-        pieces = part.split("-")
+    for number, raw in enumerate(stripped.split(","), start=1):
+        at = f"{prefix}interval {number}: "  # positions, never the text (it could be anything)
+        pieces = raw.strip().split("-")
         if len(pieces) != 2:
             raise CalendarError(
-                f"{prefix}malformed interval {part!r}; expected HH:MM-HH:MM, "
-                "intervals separated by commas"
+                f"{at}malformed; expected HH:MM-HH:MM, intervals separated by commas"
             )
-        start = _parse_time(pieces[0].strip(), where=where)
-        end = _parse_time(pieces[1].strip(), where=where)
+        start = _parse_time(pieces[0].strip(), prefix=at)
+        end = _parse_time(pieces[1].strip(), prefix=at)
         if start == US_PER_DAY:
-            raise CalendarError(
-                f"{prefix}interval {part!r} starts at 24:00; only an end may be 24:00"
-            )
+            raise CalendarError(f"{at}starts at 24:00; only an end may be 24:00")
         if end < start:
             raise CalendarError(
-                f"{prefix}interval {part!r} ends before it starts; write a shift that crosses "
-                "midnight as two intervals, e.g. '22:00-24:00' on one day and '00:00-06:00' "
-                "on the next"
+                f"{at}ends before it starts; write a shift that crosses midnight as two "
+                "intervals, e.g. '22:00-24:00' on one day and '00:00-06:00' on the next"
             )
         if end == start:
-            raise CalendarError(f"{prefix}interval {part!r} is empty")
+            raise CalendarError(f"{at}empty (starts where it ends)")
         out.append((start, end))
     out.sort()
     merged: list[tuple[int, int]] = [out[0]]
