@@ -160,3 +160,14 @@ class ValueModel(RaisesServiceKitErrors):
         super().__init__(**data)
 
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    # Values are equal when their fields are; private attributes hold caches (a calendar's
+    # built years, a table's compiled rules) and take no part (pydantic's own __eq__ compares
+    # them too). Models with dict fields are unhashable, as dicts are.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ValueModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self.__dict__.values()))

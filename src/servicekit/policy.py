@@ -84,44 +84,26 @@ class Policy(ValueModel):
     @classmethod
     def from_json(cls, text: str | bytes) -> Policy:
         """Load a policy from JSON text (or UTF-8 bytes)."""
-        text = _as_text(text)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise PolicyError(
-                f"policy JSON does not parse: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-            ) from None
-        except RecursionError:
-            raise PolicyError(_TOO_DEEP) from None
-        return cls._load(data, text, "json")
+        return cls._parse_and_load(text, "json")
 
     @classmethod
     def from_toml(cls, text: str | bytes) -> Policy:
         """Load a policy from TOML text."""
-        text = _as_text(text)
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise PolicyError(f"policy TOML does not parse: {exc}") from None
-        except RecursionError:
-            raise PolicyError(_TOO_DEEP) from None
-        return cls._load(data, text, "toml")
+        return cls._parse_and_load(text, "toml")
 
     @classmethod
     def from_yaml(cls, text: str | bytes) -> Policy:
         """Load a policy from YAML text (safe loader: plain data only)."""
-        import yaml
+        return cls._parse_and_load(text, "yaml")
 
-        text = _as_text(text)
+    @classmethod
+    def _parse_and_load(cls, raw: str | bytes, fmt: Format) -> Policy:
+        text = _as_text(raw)
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise PolicyError(f"policy YAML does not parse{where}") from None
+            data = _PARSERS[fmt](text)
         except RecursionError:
-            raise PolicyError(_TOO_DEEP) from None
-        return cls._load(data, text, "yaml")
+            raise PolicyError("policy document nested too deeply") from None
+        return cls._load(data, text, fmt)
 
     @classmethod
     def _load(cls, data: Any, text: str, fmt: Format) -> Policy:
@@ -132,7 +114,7 @@ class Policy(ValueModel):
         try:
             return cls.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
         except RecursionError:
-            raise PolicyError(_TOO_DEEP) from None
+            raise PolicyError("policy document nested too deeply") from None
         except ValidationError as exc:
             lines = _lines_for(text, fmt)
             problems = []
@@ -172,15 +154,36 @@ class Policy(ValueModel):
         new = json.loads(other.model_dump_json())
         return list(_diff(old, new, ""))
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Policy):
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    __hash__ = None  # type: ignore[assignment]
 
 
-_TOO_DEEP = "policy document nested too deeply"
+def _parse_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError(
+            f"policy JSON does not parse: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+
+
+def _parse_toml(text: str) -> Any:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"policy TOML does not parse: {exc}") from None
+
+
+def _parse_yaml(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise PolicyError(f"policy YAML does not parse{where}") from None
+
+
+_PARSERS = {"json": _parse_json, "toml": _parse_toml, "yaml": _parse_yaml}
 
 
 def _as_text(text: object) -> str:

@@ -226,15 +226,6 @@ class BusinessCalendar(ValueModel):
         self._host_workdays = _by_year(self.workdays)
         self._timeline = Timeline(ZoneInfo(self.tz), self._plan, self._may_open_after)
 
-    # Equality and hashing are by value (the fields); the lazily built timeline is a cache.
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, BusinessCalendar):
-            return NotImplemented
-        return type(self) is type(other) and self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash((type(self), *self.__dict__.values()))
-
     # -- constructors -----------------------------------------------------------------------
 
     @classmethod

@@ -216,13 +216,6 @@ class DecisionTable(ValueModel):
         self._compiled = tuple((r.id, r.when.predicate, _freeze(r.then)) for r in self.rules)
         self._default = None if self.default is None else _freeze(self.default)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, DecisionTable):
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    __hash__ = None  # type: ignore[assignment]  # outputs are dicts: tables are not hashable
-
     def decide(self, facts: Any) -> Decision:
         """Apply the table to ``facts`` (a mapping or a pydantic model)."""
         policy = self.hit_policy
