@@ -25,6 +25,7 @@ from servicekit._model import ValueModel, describe_validation_error, error_locs
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.rules import DecisionTable
+from servicekit.sla import SlaPolicy
 
 __all__ = ["Policy", "PolicyChange"]
 
@@ -69,6 +70,9 @@ class Policy(ValueModel):
     )
     tables: dict[str, DecisionTable] = Field(
         default_factory=dict, description="decision tables by name (priority, routing, remedy…)"
+    )
+    sla: dict[str, SlaPolicy] = Field(
+        default_factory=dict, description="SLA policies by name (targets, clocks, escalation)"
     )
 
     @field_validator("version", mode="before")

@@ -4,16 +4,20 @@ Every rule cites its id in the rules catalog (``K-02``, ``K-06`` …) in its ``i
 description, so each default can be traced back to the handbook passage it comes from. Hosts
 start from :func:`policy` and override what they need (it is data: dump it, edit it, load it).
 
-First part (the rule engine): complaint priority (K-02, K-03), feedback routing (K-01, P-02,
-P-03, P-04) and remedies (K-06). Later capabilities add the SLA targets, tier ladders and
-metric targets.
+Rule engine: complaint priority (K-02, K-03), feedback routing (K-01, P-02, P-03, P-04) and
+remedies (K-06). SLA engine: the time limits S-01 … S-10 as targets and custom metrics, with
+the S-11 escalation ladder and K-06 remedies for missed public commitments. Later capabilities
+add tier ladders and metric targets.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from servicekit.calendar import BusinessCalendar
 from servicekit.policy import Policy
 from servicekit.rules import DecisionTable, Rule
+from servicekit.sla import Escalation, EscalationLevel, Metric, SlaPolicy
 
 __all__ = [
     "FEEDBACK_CATEGORIES",
@@ -21,6 +25,8 @@ __all__ = [
     "feedback_routing_table",
     "policy",
     "remedy_table",
+    "sla_policy",
+    "sla_target_table",
 ]
 
 #: K-01 feedback categories (H5): praise 表扬, suggestion 建议, grievance 抱怨, complaint 投诉,
@@ -156,12 +162,112 @@ def remedy_table() -> DecisionTable:
     )
 
 
+def _stage(name: str, stage: str, description: str) -> Metric:
+    """A clock from ticket creation to a process stage (S-07: each limit counts from creation)."""
+    return Metric(name=name, start_on="TicketCreated", stop_on=f"StageReached:{stage}",
+                  pausable=False, description=description)
+
+
+_METRICS = (
+    Metric(name="business_response", start_on="TicketCreated", stop_on="AgentReplied:public",
+           pausable=False,
+           description="S-01/S-03/S-09: the first public reply, counted in business hours"),
+    Metric(name="preliminary_solution", start_on="TicketCreated",
+           stop_on=("StageReached:solution_proposed", "TicketResolved"), pausable=False,
+           description="S-02: a complaint's preliminary solution (a resolution counts as one)"),
+    _stage("repair_triage", "triaged", "S-05: repair triage (is it a product fault?)"),
+    _stage("visit_arranged", "visit_arranged", "S-06: technician visit arranged"),
+    _stage("fault_answered", "answered", "S-07: fault consultation answered"),
+    _stage("fault_accepted", "accepted", "S-07: fault accepted"),
+    _stage("fault_analysed", "analysed", "S-07: fault analysed"),
+    _stage("fault_solution", "solution_given", "S-07: solution given"),
+    _stage("fault_return_visit", "return_visit", "S-07: completion return visit"),
+)
+
+#: Metrics counted in calendar time (channels are staffed 24/7, rules catalog section 3): the
+#: per-channel first response (S-08) and the limits in seconds and minutes (S-05, S-07).
+_CALENDAR_TIME = ("first_response", "repair_triage", "fault_answered", "fault_accepted")
+
+
+def sla_target_table() -> DecisionTable:
+    """S-01 … S-09 as targets chosen by channel and category (collect: later rules override).
+
+    Facts: the ticket's ``priority``, ``channel`` (``phone``, ``chat``, ``email``,
+    ``social_media`` …) and ``category`` (``complaint``, ``consultation``, ``repair``,
+    ``fault`` …).
+    """
+
+    def r(rule_id: str, when: str, then: dict[str, str], description: str) -> Rule:
+        return Rule(id=rule_id, when=when, then=then, description=description)
+
+    return DecisionTable(
+        name="sla_targets",
+        hit_policy="collect",
+        description="handbook time limits by channel and category",
+        rules=[
+            r("S-10:default-first-response", "exists(priority)", {"first_response": "2h"},
+              "S-10's 2 h average as the per-ticket default where S-08 names no channel"),
+            r("S-08:phone", 'channel == "phone"', {"first_response": "60s"}, "S-08 phone"),
+            r("S-08:chat", 'channel == "chat"', {"first_response": "30s"}, "S-08 online chat"),
+            r("S-08:email", 'channel == "email"', {"first_response": "4h"}, "S-08 email"),
+            r("S-08:social-media", 'channel == "social_media"', {"first_response": "2h"},
+              "S-08 social media"),
+            r("S-01:complaint-response", 'category == "complaint"',
+              {"business_response": "4h", "preliminary_solution": "24h"},
+              "S-01 respond within 4 h; S-02 preliminary solution within 24 h"),
+            r("S-03:consultation-response", 'category == "consultation"',
+              {"business_response": "24h"}, "S-03 consultation answered within 24 h"),
+            r("S-05:repair", 'category == "repair"',
+              {"repair_triage": "5m", "visit_arranged": "48h"},
+              "S-05 triage within 5 min; S-06 visit arranged within 48 h"),
+            r("S-07:fault-stages", 'category == "fault"',
+              {"fault_answered": "30s", "fault_accepted": "5m", "fault_analysed": "1h",
+               "fault_solution": "2h", "fault_return_visit": "24h"},
+              "S-07 fault-repair stage limits, each from creation"),
+            r("S-09:fault", 'category == "fault"',
+              {"business_response": "2h", "resolution": "24h"},
+              "S-09 fault response within 2 h, resolution within 24 h"),
+        ],
+    )
+
+
+def sla_policy(calendar: BusinessCalendar | None = None) -> SlaPolicy:
+    """The handbook's time limits as one SLA policy (S-01 … S-11, K-06).
+
+    ``calendar`` is the business calendar (default: China's, 09:00-18:00 with a lunch hour);
+    the per-channel first response and the minute-level stage limits run in calendar time on
+    the same zone. Major problems (P1, P2: K-02) are resolved within 48 h (S-04). Breaches warn
+    at 75 % and 90 %, escalate to the agent at 75 % and to the CS manager at the breach (S-11),
+    and a missed public commitment owes the K-06 remedies.
+    """
+    business = calendar or BusinessCalendar.china(hours="09:00-12:00,13:00-18:00")
+    around_the_clock = BusinessCalendar.always(tz=business.tz)
+    return SlaPolicy(
+        name="handbook",
+        description="S-01 … S-10 time limits; S-11 escalation; K-06 remedies",
+        calendar=business,
+        metric_calendars=dict.fromkeys(_CALENDAR_TIME, around_the_clock),
+        targets={"resolution": {"P1": timedelta(hours=48), "P2": timedelta(hours=48)}},
+        target_table=sla_target_table(),
+        metrics=_METRICS,
+        warn_at=(0.75, 0.9),
+        escalation=Escalation(levels=[
+            EscalationLevel(level=1, at=0.75, notify="agent"),
+            EscalationLevel(level=2, at="breach", notify="cs_manager"),
+        ]),
+        public_commitments=frozenset({"business_response", "preliminary_solution",
+                                      "resolution"}),
+        remedy_table=remedy_table(),
+    )
+
+
 def policy() -> Policy:
     """The handbook's defaults as one policy document (first part: calendars and tables).
 
     Calendars: ``china`` (statutory holidays and make-up working days, 09:00-18:00 with a lunch
     hour, business time for everything measured in hours or days) and ``always`` (24 x 7, for
-    per-channel first-response targets, rules catalog section 3).
+    per-channel first-response targets, rules catalog section 3). SLA: ``handbook`` (see
+    :func:`sla_policy`).
     """
     return Policy(
         version="handbook-2026.1",
@@ -175,4 +281,5 @@ def policy() -> Policy:
             t.name: t
             for t in (complaint_priority_table(), feedback_routing_table(), remedy_table())
         },
+        sla={"handbook": sla_policy()},
     )

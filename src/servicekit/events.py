@@ -1,0 +1,142 @@
+"""The shared event vocabulary: what happened to a ticket, when.
+
+Events are frozen pydantic models with an ``event_id`` (a fresh UUID unless the host gives
+one), the ``ticket_id`` and ``at``, a timezone-aware instant. The ticket and complaint
+aggregates emit them; hosts can also build them from their own data (an export of a help desk,
+a message stream) and hand them to the SLA engine. ``Event.from_dict`` / ``event.to_dict``
+round-trip through the ``type`` field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import uuid4
+
+from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
+
+from servicekit._model import ValueModel, describe_validation_error
+from servicekit.errors import InvalidInputError, ServiceKitError
+
+__all__ = [
+    "AgentReplied",
+    "AnyEvent",
+    "CustomerReplied",
+    "Event",
+    "PriorityChanged",
+    "StageReached",
+    "StatusChanged",
+    "TicketCancelled",
+    "TicketClosed",
+    "TicketCreated",
+    "TicketReopened",
+    "TicketResolved",
+]
+
+
+def _new_id() -> str:
+    return str(uuid4())
+
+
+class Event(ValueModel):
+    """Common fields of every event."""
+
+    error_class: ClassVar[type[ServiceKitError]] = InvalidInputError
+
+    event_id: str = Field(default_factory=_new_id, min_length=1)
+    ticket_id: str = Field(min_length=1)
+    at: AwareDatetime
+
+    @property
+    def selector(self) -> str:
+        """The name metrics match on: the type, qualified where the event has a qualifier."""
+        return self.__class__.__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @staticmethod
+    def from_dict(data: Any) -> AnyEvent:
+        """Build the right event class from its ``type`` (e.g. from ``to_dict`` output)."""
+        try:
+            return _ADAPTER.validate_python(data)
+        except ValidationError as exc:
+            lines = describe_validation_error(exc)
+            raise InvalidInputError("invalid event: " + "; ".join(lines), problems=lines) from None
+
+
+class TicketCreated(Event):
+    """A ticket was opened: the facts SLA targets are chosen by."""
+
+    type: Literal["TicketCreated"] = "TicketCreated"
+    priority: str = Field(min_length=1)
+    channel: str | None = None
+    category: str | None = None
+    customer_tier: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class StatusChanged(Event):
+    type: Literal["StatusChanged"] = "StatusChanged"
+    status: str = Field(min_length=1)
+
+    @property
+    def selector(self) -> str:
+        return f"StatusChanged:{self.status}"
+
+
+class AgentReplied(Event):
+    type: Literal["AgentReplied"] = "AgentReplied"
+    public: bool = True
+
+    @property
+    def selector(self) -> str:
+        return "AgentReplied:public" if self.public else "AgentReplied:private"
+
+
+class CustomerReplied(Event):
+    type: Literal["CustomerReplied"] = "CustomerReplied"
+
+
+class PriorityChanged(Event):
+    type: Literal["PriorityChanged"] = "PriorityChanged"
+    priority: str = Field(min_length=1)
+
+
+class TicketResolved(Event):
+    type: Literal["TicketResolved"] = "TicketResolved"
+
+
+class TicketReopened(Event):
+    type: Literal["TicketReopened"] = "TicketReopened"
+
+
+class TicketClosed(Event):
+    type: Literal["TicketClosed"] = "TicketClosed"
+
+
+class TicketCancelled(Event):
+    type: Literal["TicketCancelled"] = "TicketCancelled"
+
+
+class StageReached(Event):
+    """A process stage was reached (``StageReached:<stage>`` for metrics)."""
+
+    type: Literal["StageReached"] = "StageReached"
+    stage: str = Field(min_length=1)
+
+    @property
+    def selector(self) -> str:
+        return f"StageReached:{self.stage}"
+
+
+AnyEvent = Annotated[
+    TicketCreated | StatusChanged | AgentReplied | CustomerReplied | PriorityChanged
+    | TicketResolved | TicketReopened | TicketClosed | TicketCancelled | StageReached,
+    Field(discriminator="type"),
+]
+_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+EVENT_TYPES: tuple[str, ...] = (
+    "TicketCreated", "StatusChanged", "AgentReplied", "CustomerReplied", "PriorityChanged",
+    "TicketResolved", "TicketReopened", "TicketClosed", "TicketCancelled", "StageReached",
+)

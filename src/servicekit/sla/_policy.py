@@ -1,0 +1,259 @@
+"""SLA policies as data: targets, clocks, pauses, warnings, escalation and remedies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+from servicekit._model import ValueModel
+from servicekit.calendar import BusinessCalendar
+from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.events import EVENT_TYPES
+from servicekit.rules import DecisionTable, format_duration, parse_duration
+
+__all__ = ["BUILTIN_METRICS", "Duration", "Escalation", "EscalationLevel", "Metric", "SlaPolicy"]
+
+BUILTIN_METRICS = ("first_response", "next_response", "periodic_update", "resolution")
+_QUALIFIED = ("StageReached", "StatusChanged", "AgentReplied")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _duration(value: object) -> object:
+    if isinstance(value, str) and not value.startswith(("P", "-P")):
+        return parse_duration(value.strip())
+    return value
+
+
+def _nonnegative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("a target is a non-negative duration")
+    return value
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
+"""A duration: a ``timedelta``, or text such as ``"4h"``, ``"30m"``, ``"1h30m"`` (or ISO 8601)."""
+
+def _check_selector(value: str) -> str:
+    kind, _, qualifier = value.partition(":")
+    if kind not in EVENT_TYPES:
+        raise ValueError(
+            f"unknown event type in selector; expected one of {', '.join(EVENT_TYPES)}"
+        )
+    if qualifier and kind not in _QUALIFIED:
+        raise ValueError(f"{kind} takes no qualifier; qualified selectors: "
+                         f"{', '.join(q + ':<name>' for q in _QUALIFIED)}")
+    if kind == "AgentReplied" and qualifier not in ("", "public", "private"):
+        raise ValueError("AgentReplied takes :public or :private")
+    return value
+
+
+def _selectors(value: object) -> object:
+    return (value,) if isinstance(value, str) else value
+
+
+Selectors = Annotated[tuple[str, ...], BeforeValidator(_selectors)]
+
+
+class Metric(ValueModel):
+    """A custom clock: starts on one event, stops on another (a process stage deadline).
+
+    Selectors name an event type (``"TicketCreated"``), or a type with its qualifier
+    (``"StageReached:solution_proposed"``, ``"StatusChanged:pending_customer"``,
+    ``"AgentReplied:public"``). A pausable clock stops counting while the ticket's status is
+    one of the policy's ``pause_statuses``. Its target comes from the policy's ``targets``
+    (per priority) or ``target_table``.
+    """
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    name: str
+    start_on: Selectors
+    stop_on: Selectors
+    cancel_on: Selectors = ("TicketCancelled",)
+    pausable: bool = True
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("a metric name is an identifier (letters, digits, _)")
+        if value in BUILTIN_METRICS:
+            raise ValueError("that name is a built-in metric")
+        return value
+
+    @field_validator("start_on", "stop_on", "cancel_on")
+    @classmethod
+    def _valid_selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_selector(v) for v in value)
+
+
+class EscalationLevel(ValueModel):
+    """One rung of an escalation ladder (S-11): at a fraction of a target, or at the breach."""
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    level: int = Field(ge=1)
+    at: float | Literal["breach"]
+    notify: str = Field(min_length=1, description="the role to notify, e.g. 'cs_manager'")
+    metrics: tuple[str, ...] = Field(default=(), description="metrics in scope (empty: all)")
+
+    @field_validator("at")
+    @classmethod
+    def _fraction(cls, value: float | str) -> float | str:
+        if isinstance(value, float | int) and not 0 <= value <= 1:
+            raise ValueError("a level's 'at' is a fraction of the target (0 to 1) or 'breach'")
+        return value
+
+
+class Escalation(ValueModel):
+    """An escalation ladder: levels in increasing order."""
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    levels: tuple[EscalationLevel, ...] = Field(min_length=1)
+
+    @field_validator("levels")
+    @classmethod
+    def _ordered(cls, levels: tuple[EscalationLevel, ...]) -> tuple[EscalationLevel, ...]:
+        numbers = [lv.level for lv in levels]
+        if numbers != sorted(set(numbers)):
+            raise ValueError("levels must be numbered in increasing order, each once")
+        return levels
+
+
+class SlaPolicy(ValueModel):
+    """Which clocks run on a ticket, on which calendar, against which targets.
+
+    ``targets`` maps a metric to its target per priority; ``target_table`` (a decision table
+    over the ticket's facts: ``priority``, ``channel``, ``category``, ``customer_tier`` and its
+    ``attributes``) can override them per channel, category or tier, its outputs mapping metric
+    names to durations (``{"first_response": "60s"}``). A metric with no target for a ticket is
+    not tracked on it.
+    """
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    name: str = Field(min_length=1)
+    calendar: BusinessCalendar
+    metric_calendars: dict[str, BusinessCalendar] = Field(
+        default_factory=dict, description="calendars for particular metrics (else 'calendar')"
+    )
+    targets: dict[str, dict[str, Duration]] = Field(default_factory=dict)
+    target_table: DecisionTable | None = None
+    pause_statuses: frozenset[str] = frozenset({"pending_customer", "pending_third_party"})
+    warn_at: tuple[float, ...] = (0.75, 0.9)
+    metrics: tuple[Metric, ...] = ()
+    escalation: Escalation | None = None
+    public_commitments: frozenset[str] = Field(
+        default=frozenset(), description="metrics whose breach owes the customer a remedy (K-06)"
+    )
+    remedy_table: DecisionTable | None = None
+    description: str = ""
+
+    _select_cache: dict[tuple[Any, ...], dict[str, timedelta]] = PrivateAttr(
+        default_factory=dict
+    )
+    _routes: dict[type, tuple[Metric, ...]] | None = PrivateAttr(default=None)
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, value: dict[str, dict[str, timedelta]]) -> dict[str, dict[str, timedelta]]:
+        for by_priority in value.values():
+            for target in by_priority.values():
+                _nonnegative(target)
+        return value
+
+    @field_validator("warn_at")
+    @classmethod
+    def _warn(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < v < 1 for v in value) or list(value) != sorted(set(value)):
+            raise ValueError("warn_at holds increasing fractions between 0 and 1")
+        return value
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> SlaPolicy:
+        known = set(BUILTIN_METRICS) | {m.name for m in self.metrics}
+        problems = []
+        if len({m.name for m in self.metrics}) != len(self.metrics):
+            problems.append("two custom metrics share a name")
+        for section, names in (
+            ("targets", self.targets),
+            ("metric_calendars", self.metric_calendars),
+            ("public_commitments", self.public_commitments),
+        ):
+            unknown = sorted(set(names) - known)
+            if unknown:
+                problems.append(f"{section}: unknown metric(s) {', '.join(unknown)}")
+        if self.escalation is not None:
+            for lv in self.escalation.levels:
+                unknown = sorted(set(lv.metrics) - known)
+                if unknown:
+                    problems.append(f"escalation level {lv.level}: unknown metric(s) "
+                                    f"{', '.join(unknown)}")
+        if self.public_commitments and self.remedy_table is None:
+            problems.append("public_commitments need a remedy_table (K-06)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return BUILTIN_METRICS + tuple(m.name for m in self.metrics)
+
+    def calendar_for(self, metric: str) -> BusinessCalendar:
+        return self.metric_calendars.get(metric, self.calendar)
+
+    def select(self, facts: Mapping[str, Any]) -> dict[str, timedelta]:
+        """The targets that apply to a ticket with these facts, metric by metric.
+
+        ``facts`` holds at least ``priority``; ``channel``, ``category``, ``customer_tier`` and
+        any attributes feed the ``target_table``. Per-priority targets come first; the table's
+        outputs override them (for a ``collect`` table, later rules override earlier ones).
+        """
+        priority = facts.get("priority")
+        out = {
+            metric: by_priority[priority]
+            for metric, by_priority in self.targets.items()
+            if priority in by_priority
+        }
+        if self.target_table is not None:
+            decision = self.target_table.decide(facts)
+            value = decision.value
+            outputs = value if isinstance(value, tuple) else (() if value is None else (value,))
+            known = set(self.metric_names)
+            for output in outputs:
+                for metric, raw in output.items():
+                    if metric not in known:
+                        continue  # other outputs (a queue, a team) are not targets
+                    target = _duration(raw)
+                    if not isinstance(target, timedelta):
+                        raise PolicyError(
+                            f"target_table {self.target_table.name!r}: output {metric!r} is "
+                            "not a duration"
+                        )
+                    out[metric] = _nonnegative(target)
+        return out
+
+    def select_cached(self, key: tuple[Any, ...], facts: Mapping[str, Any]) -> dict[str, timedelta]:
+        """:meth:`select`, memoised on a key of the facts (for bulk evaluation)."""
+        cache = self.__pydantic_private__["_select_cache"]  # type: ignore[index]
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = self.select(facts)
+        return found  # type: ignore[no-any-return]
