@@ -9,7 +9,7 @@ evaluated by closures compiled from the syntax tree.
 
 from servicekit.rules._condition import Condition
 from servicekit.rules._table import Decision, DecisionTable, HitPolicy, Rule
-from servicekit.rules._values import MISSING, format_duration, parse_duration
+from servicekit.rules._values import MISSING, format_duration, format_hours, parse_duration
 
 __all__ = [
     "MISSING",
@@ -19,5 +19,6 @@ __all__ = [
     "HitPolicy",
     "Rule",
     "format_duration",
+    "format_hours",
     "parse_duration",
 ]

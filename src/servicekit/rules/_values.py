@@ -68,6 +68,18 @@ def format_duration(value: timedelta) -> str:
     return "".join(parts)
 
 
+def format_hours(value: timedelta) -> str:
+    """A duration for people, in hours rather than days (24 business hours are not a day).
+
+    ``format_hours(timedelta(hours=26, minutes=30)) == "26h30m"``; under an hour it is
+    :func:`format_duration`'s text (``"3m"``, ``"60s"``).
+    """
+    sign = "-" if value < timedelta(0) else ""
+    hours, rest = divmod(abs(value), timedelta(hours=1))
+    text = (f"{hours}h" if hours else "") + (format_duration(rest) if rest else "")
+    return sign + (text or "0s")
+
+
 def type_name(value: object) -> str:
     """The family name used in messages (never the value itself)."""
     if isinstance(value, bool):

@@ -36,7 +36,7 @@ from servicekit.events import (
     TicketReopened,
     TicketResolved,
 )
-from servicekit.rules import Decision, format_duration
+from servicekit.rules import Decision, format_hours
 from servicekit.sla._policy import Metric, SlaPolicy
 
 State = Literal["running", "paused", "met", "breached", "cancelled"]
@@ -199,7 +199,7 @@ class _Folder:
             clock.bounds.append(t)
         self.clocks[metric] = clock
         if self.trace is not None:
-            self.note(t, f"{metric}: started, target {_hours(ONE_US * target)}")
+            self.note(t, f"{metric}: started, target {format_hours(ONE_US * target)}")
 
     def close_cycle(self, metric: str, t: int, *, cancel: bool) -> None:
         clock = self.clocks.get(metric)
@@ -259,7 +259,7 @@ class _Folder:
                 clock.target = targets[clock.metric]  # retroactive: from the clock's start
                 if self.trace is not None:
                     self.note(t, f"{clock.metric}: re-targeted to "
-                                 f"{_hours(ONE_US * clock.target)} from its start")
+                                 f"{format_hours(ONE_US * clock.target)} from its start")
 
     def agent_replied(self, t: int, ev: Event) -> None:
         assert isinstance(ev, AgentReplied)
@@ -367,14 +367,6 @@ def _fold(policy: SlaPolicy, events: tuple[tuple[int, Event], ...], ticket_id: s
 
 def _iso(t: int, zone: ZoneInfo) -> str:
     return from_us(t, zone).isoformat()
-
-
-def _hours(value: timedelta) -> str:
-    """A duration for people: hours rather than days (24 business hours are not a day)."""
-    sign = "-" if value < timedelta(0) else ""
-    hours, rest = divmod(abs(value), timedelta(hours=1))
-    text = (f"{hours}h" if hours else "") + (format_duration(rest) if rest else "")
-    return sign + (text or "0s")
 
 
 # -- phase 2: business time in batches ---------------------------------------------------------
@@ -939,8 +931,8 @@ class SlaReport(Mapping[str, MetricStatus]):
         for metric, s in self._statuses.items():
             cal = self._policy.calendar_for(metric)
             lines.append(
-                f"  {metric}: {s.state}; elapsed {_hours(s.elapsed)} of "
-                f"{_hours(s.target)} on the {cal.tz} calendar"
+                f"  {metric}: {s.state}; elapsed {format_hours(s.elapsed)} of "
+                f"{format_hours(s.target)} on the {cal.tz} calendar"
                 + (f"; due {s.due_at.isoformat()}" if s.due_at else "")
                 + (f"; breached {s.breached_at.isoformat()}" if s.breached_at else "")
                 + (f"; warnings {list(s.warnings)}" if s.warnings else "")
