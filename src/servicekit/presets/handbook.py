@@ -162,18 +162,28 @@ def remedy_table() -> DecisionTable:
     )
 
 
-def _stage(name: str, stage: str, description: str) -> Metric:
-    """A clock from ticket creation to a process stage (S-07: each limit counts from creation)."""
+_ENDS = ("TicketCancelled", "TicketResolved", "TicketClosed")
+
+
+def _stage(name: str, stage: str, description: str, *,
+           cancel_on: tuple[str, ...] = _ENDS) -> Metric:
+    """A clock from ticket creation to a process stage (S-07: each limit counts from creation).
+
+    A ticket resolved, closed or cancelled before the stage makes the stage moot: the clock is
+    cancelled (no breach, no remedy), except where the stage follows the resolution.
+    """
     return Metric(name=name, start_on="TicketCreated", stop_on=f"StageReached:{stage}",
-                  pausable=False, description=description)
+                  cancel_on=cancel_on, pausable=False, description=description)
 
 
 _METRICS = (
     Metric(name="business_response", start_on="TicketCreated", stop_on="AgentReplied:public",
-           pausable=False,
-           description="S-01/S-03/S-09: the first public reply, counted in business hours"),
+           cancel_on=_ENDS, pausable=False,
+           description="S-01/S-03/S-09: the first public reply, counted in business hours; "
+                       "cancelled like first_response when the ticket ends without one"),
     Metric(name="preliminary_solution", start_on="TicketCreated",
-           stop_on=("StageReached:solution_proposed", "TicketResolved"), pausable=False,
+           stop_on=("StageReached:solution_proposed", "TicketResolved", "TicketClosed"),
+           pausable=False,
            description="S-02: a complaint's preliminary solution (a resolution counts as one)"),
     _stage("repair_triage", "triaged", "S-05: repair triage (is it a product fault?)"),
     _stage("visit_arranged", "visit_arranged", "S-06: technician visit arranged"),
@@ -181,7 +191,8 @@ _METRICS = (
     _stage("fault_accepted", "accepted", "S-07: fault accepted"),
     _stage("fault_analysed", "analysed", "S-07: fault analysed"),
     _stage("fault_solution", "solution_given", "S-07: solution given"),
-    _stage("fault_return_visit", "return_visit", "S-07: completion return visit"),
+    _stage("fault_return_visit", "return_visit", "S-07: completion return visit (after the "
+           "repair, so a resolution does not cancel it)", cancel_on=("TicketCancelled",)),
 )
 
 #: Metrics counted in calendar time (channels are staffed 24/7, rules catalog section 3): the

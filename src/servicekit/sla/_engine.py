@@ -107,16 +107,17 @@ def _prepare(events: Iterable[Event], now: int) -> tuple[tuple[int, Event], ...]
             raise InvalidInputError(
                 f"events[{index}]: expected a servicekit event, got {type(ev).__name__}"
             )
+        at = _event_us(ev, index)
+        if at > now:
+            continue  # not known yet: it neither counts nor claims its id
         event_id = ev.event_id
         if event_id in seen:
             continue
         seen.add(event_id)
-        at = _event_us(ev, index)
-        if at <= now:
-            if last is not None and at < last:
-                ordered = False
-            last = at
-            keep.append((at, ev))
+        if last is not None and at < last:
+            ordered = False
+        last = at
+        keep.append((at, ev))
     if not ordered:
         keep.sort(key=_by_instant)  # stable: equal instants keep their input order
     return tuple(keep)
@@ -172,8 +173,13 @@ def _routes(policy: SlaPolicy) -> dict[type[Event], tuple[Metric, ...]]:
 class _Folder:
     """Folds one ticket's events into clocks. One method per kind of event."""
 
-    def __init__(self, policy: SlaPolicy, out: _Fold) -> None:
+    def __init__(self, policy: SlaPolicy, out: _Fold, *, track_all: bool = False) -> None:
         self.policy = policy
+        # track_all: clocks without a target are kept too (target -1), so that a priority
+        # change that gives them one can count them from their real start
+        self.track_all = track_all
+        self.untracked: set[str] = set()  # started without a target
+        self.needs_all = False  # a priority change gave one of those a target
         self.out = out
         self.clocks = out.clocks
         self.trace = out.trace
@@ -191,9 +197,12 @@ class _Folder:
     def start(self, metric: str, t: int, *, pausable: bool) -> None:
         target = self.targets.get(metric)
         if target is None:
-            if self.trace is not None:
-                self.note(t, f"{metric}: no target for this ticket, not tracked")
-            return
+            if not self.track_all:
+                self.untracked.add(metric)
+                if self.trace is not None:
+                    self.note(t, f"{metric}: no target for this ticket, not tracked")
+                return
+            target = -1
         clock = _Clock(metric, target, pausable, t)
         if not (pausable and self.paused):
             clock.bounds.append(t)
@@ -254,6 +263,8 @@ class _Folder:
         assert isinstance(ev, PriorityChanged)
         self.out.facts["priority"] = ev.priority
         self.targets = targets = _targets(self.policy, self.out.facts)
+        if not self.track_all and any(m in targets for m in self.untracked):
+            self.needs_all = True  # fold again, tracking every clock from its start
         for clock in self.clocks.values():
             if clock.stopped is None and clock.metric in targets:
                 clock.target = targets[clock.metric]  # retroactive: from the clock's start
@@ -327,8 +338,9 @@ class _Folder:
             name = metric.name
             clock = self.clocks.get(name)
             if clock is None:
-                if name in self.targets and (kind_name in metric.start_on
-                                             or selector in metric.start_on):
+                if (name in self.targets or self.track_all or name not in self.untracked) and (
+                    kind_name in metric.start_on or selector in metric.start_on
+                ):
                     self.start(name, t, pausable=metric.pausable)
             elif clock.stopped is None:
                 if kind_name in metric.cancel_on or selector in metric.cancel_on:
@@ -361,7 +373,15 @@ class _Folder:
 def _fold(policy: SlaPolicy, events: tuple[tuple[int, Event], ...], ticket_id: str, now: int,
           trace: list[str] | None = None) -> _Fold:
     out = _Fold(ticket_id, events, now, trace=trace)
-    _Folder(policy, out).run(events)
+    folder = _Folder(policy, out)
+    folder.run(events)
+    if folder.needs_all:  # rare: an upgrade gave a target to a clock that had none
+        out = _Fold(ticket_id, events, now, trace=None if trace is None else [])
+        _Folder(policy, out, track_all=True).run(events)
+        if trace is not None:
+            trace[:] = out.trace or []
+        for metric in [m for m, c in out.clocks.items() if c.target < 0]:
+            del out.clocks[metric]  # still without a target: not tracked
     return out
 
 
@@ -396,6 +416,7 @@ class MetricStatus(NamedTuple):
     breached_us: int | None
     stopped_us: int | None
     zone: ZoneInfo
+    counting: bool
 
     @property
     def remaining(self) -> timedelta:
@@ -419,9 +440,8 @@ class MetricStatus(NamedTuple):
 
     @property
     def running(self) -> bool:
-        """Whether the clock is counting now (a breached clock may still be running)."""
-        return self.state == "running" or (self.state == "breached" and self.stopped_us is None
-                                           and self.due_us is not None)
+        """Whether the clock is counting now (a breached clock may still be; a paused one not)."""
+        return self.counting
 
     def __repr__(self) -> str:
         return (
@@ -512,7 +532,9 @@ class _Amounts:
         if found is None:
             found = [_ratio_threshold(target, r) for r in self.warn] + [target, target + 1]
             for metrics, ratio in self.levels:
-                if not metrics or metric in metrics:
+                if metrics and metric not in metrics:
+                    found.append(-1)  # this level does not watch this metric
+                else:
                     found.append(target + 1 if ratio is None else _ratio_threshold(target, ratio))
             self.cache[key] = found
         return found
@@ -565,7 +587,7 @@ def _gather(folds: Sequence[_Fold], metric_cal: dict[str, int],
                     a.append(s)
                     b.append(e)
             start = bounds[0] if bounds else 0
-            closed = fold.closed_cycles.get(metric, ())
+            closed = [c for c in fold.closed_cycles.get(metric, ()) if c.target >= 0]
             count = len(closed) + (0 if closed and closed[-1] is clock else 1)
             pending.append(_Pending(fi, clock, cal, pairs, start, first, [], [], count, 0))
             for cycle in closed:
@@ -622,7 +644,7 @@ def _locate(policy: SlaPolicy, pending: list[_Pending], cycle_checks: list[Cycle
             elif index == n_warn + 1:
                 needed = elapsed > target or (running and not cancelled)
             else:
-                needed = True
+                needed = amount >= 0
             q = -1
             if needed:
                 cum = 0
@@ -669,13 +691,14 @@ class _Columns:
         self.started: list[int] = []
         self.stopped: list[int] = []  # -1: not stopped
         self.calendar: list[int] = []
+        self.running: list[int] = []  # 1: counting at now
         self.instants: list[int] = []
 
     def extend(self, other: _Columns) -> None:
         rows = len(self.metric)
         for name in ("ticket_ids", "now", "next_check", "metric", "state", "target", "elapsed",
                      "warnings", "cycles", "breached_cycles", "started", "stopped", "calendar",
-                     "instants"):
+                     "running", "instants"):
             getattr(self, name).extend(getattr(other, name))
         self.ticket_rows.extend(rows + r for r in other.ticket_rows[1:])
         self.n_amounts = max(self.n_amounts, other.n_amounts)
@@ -695,6 +718,7 @@ class _Columns:
             self.cycles[row], self.breached_cycles[row], self.started[row],
             None if due < 0 else due, breach if state == "breached" and breach >= 0 else None,
             None if stopped < 0 else stopped, self.zones[self.calendar[row]],
+            bool(self.running[row]),
         )
 
     def report(self, index: int, source: _Fold | Callable[[], _Fold]) -> SlaReport:
@@ -759,6 +783,7 @@ def _columns(policy: SlaPolicy, folds: Sequence[_Fold], pending: list[_Pending],
             out.started.append(clock.started)
             out.stopped.append(-1 if clock.stopped is None else clock.stopped)
             out.calendar.append(p.calendar)
+            out.running.append(1 if running and not clock.cancelled else 0)
             if running and not clock.cancelled:
                 # the next change: a warning to cross, or the breach (reaching the target
                 # itself changes nothing: a clock at its target is still within it)
@@ -844,8 +869,10 @@ class SlaReport(Mapping[str, MetricStatus]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SlaReport):
             return NotImplemented
+        # the clocks, the next check and the instant: a report's value (how the ticket is
+        # called is the host's business, and an empty history has no id to give)
         return (self._statuses == other._statuses and self._next == other._next
-                and self._now == other._now and self._ticket_id == other._ticket_id)
+                and self._now == other._now)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -866,26 +893,37 @@ class SlaReport(Mapping[str, MetricStatus]):
         return None if self._next is None else from_us(self._next, self._policy.calendar.zone)
 
     def escalations(self, now: datetime | None = None) -> Escalations:
-        """Escalation levels reached by ``now`` (default: the report's), and the next one."""
-        ladder = self._policy.escalation
+        """Escalation levels reached by ``now`` (default: the report's), and the next one.
+
+        A level is reached when a clock in its scope got that far: its fraction of the target
+        (or the breach). For a later ``now``, running clocks are projected as if nothing else
+        happens; paused, stopped and cancelled clocks reach no further level.
+        """
+        policy = self._policy
+        ladder = policy.escalation
         if ladder is None:
             return Escalations((), None)
         at = self._now if now is None else instant_us(now, "now")
-        n_warn = len(self._policy.warn_at)
-        zone = self._policy.calendar.zone
+        first_level = len(policy.warn_at) + 2
+        amounts_of = _Amounts(policy)
+        zone = policy.calendar.zone
         reached: list[EscalationStep] = []
         upcoming: list[EscalationStep] = []
         for metric, status in self._statuses.items():
-            got = self._instants[metric][n_warn + 2:]
-            levels = [lv for lv in ladder.levels if not lv.metrics or metric in lv.metrics]
-            for lv, instant in zip(levels, got, strict=True):
-                if instant is None:
+            if status.state == "cancelled":
+                continue
+            got = self._instants[metric]
+            elapsed = status.elapsed // ONE_US
+            amounts = amounts_of(metric, status.target // ONE_US)
+            for i, level in enumerate(ladder.levels):
+                amount, instant = amounts[first_level + i], got[first_level + i]
+                if amount < 0 or instant is None:
                     continue
-                if status.state == "cancelled" or (status.stopped_us is not None
-                                                   and instant > status.stopped_us):
-                    continue  # a stopped clock reaches no further levels
-                step = EscalationStep(lv.level, lv.notify, metric, from_us(instant, zone), lv.at)
-                (reached if instant <= at else upcoming).append(step)
+                if amount > elapsed and not status.counting:
+                    continue  # not reached, and this clock is not counting towards it
+                step = EscalationStep(level.level, level.notify, metric, from_us(instant, zone),
+                                      level.at)
+                (reached if amount <= elapsed or instant <= at else upcoming).append(step)
         reached.sort(key=lambda s: (s.level, s.at))
         upcoming.sort(key=lambda s: (s.at, s.level))
         reached_levels = {s.level for s in reached}
@@ -953,7 +991,7 @@ def evaluate(policy: SlaPolicy, events: Iterable[Event], now: datetime) -> SlaRe
         raise InvalidInputError(f"policy: expected an SlaPolicy, got {type(policy).__name__}")
     now_us = instant_us(now, "now")
     prepared = _prepare(events, now_us)
-    ticket_id = prepared[0][1].ticket_id if prepared else ""
+    ticket_id = prepared[0][1].ticket_id if prepared else ""  # as known at now
     fold = _fold(policy, prepared, ticket_id, now_us)
     return _finish(policy, [fold]).report(0, fold)
 
