@@ -129,7 +129,7 @@ def _by_instant(item: tuple[int, Event]) -> int:
 
 def _event_us(ev: Event, index: int) -> int:
     at = ev.at
-    if at.tzinfo is None or at.utcoffset() is None:  # only reachable via model_construct
+    if at.tzinfo is None:  # validated events are aware; only model_construct gets here
         return instant_us(at, f"events[{index}].at")
     return (at - EPOCH) // ONE_US
 
@@ -145,14 +145,18 @@ def _facts_of(created: TicketCreated) -> dict[str, Any]:
 
 
 def _targets(policy: SlaPolicy, facts: dict[str, Any]) -> dict[str, int]:
-    key: tuple[Any, ...] | None = (
-        facts.get("priority"), facts.get("channel"), facts.get("category"),
-        facts.get("customer_tier"),
-    )
+    """Targets in microseconds, memoised on the facts that choose them (when those are all)."""
     if len(facts) > 4 and policy.target_table is not None:
-        key = None  # attributes may matter to the table: no memo
-    chosen = policy.select(facts) if key is None else policy.select_cached(key, facts)
-    return {metric: td // ONE_US for metric, td in chosen.items()}
+        chosen = policy.select(facts)  # attributes may matter to the table: no memo
+        return {metric: td // ONE_US for metric, td in chosen.items()}
+    key = (facts.get("priority"), facts.get("channel"), facts.get("category"),
+           facts.get("customer_tier"))
+    cache = policy.__pydantic_private__["_targets_us"]  # type: ignore[index]
+    found: dict[str, int] | None = cache.get(key)
+    if found is None:
+        chosen = policy.select(facts)
+        found = cache[key] = {metric: td // ONE_US for metric, td in chosen.items()}
+    return found
 
 
 def _routes(policy: SlaPolicy) -> dict[type[Event], tuple[Metric, ...]]:
@@ -180,6 +184,9 @@ class _Folder:
         self.track_all = track_all
         self.untracked: set[str] = set()  # started without a target
         self.needs_all = False  # a priority change gave one of those a target
+        # metrics with targets per priority: an upgrade may give them one, so they are always
+        # kept (without a target, target -1) rather than refolded for
+        self.keep = policy.targets.keys()
         self.out = out
         self.clocks = out.clocks
         self.trace = out.trace
@@ -197,7 +204,7 @@ class _Folder:
     def start(self, metric: str, t: int, *, pausable: bool) -> None:
         target = self.targets.get(metric)
         if target is None:
-            if not self.track_all:
+            if not self.track_all and metric not in self.keep:
                 self.untracked.add(metric)
                 if self.trace is not None:
                     self.note(t, f"{metric}: no target for this ticket, not tracked")
@@ -334,14 +341,20 @@ class _Folder:
         """Custom metrics this event can start, stop or cancel."""
         kind_name = type(ev).__name__
         selector = ev.selector
+        clocks = self.clocks
         for metric in metrics:
             name = metric.name
-            clock = self.clocks.get(name)
+            clock = clocks.get(name)
             if clock is None:
-                if (name in self.targets or self.track_all or name not in self.untracked) and (
-                    kind_name in metric.start_on or selector in metric.start_on
-                ):
+                if name in self.untracked or not (kind_name in metric.start_on
+                                                  or selector in metric.start_on):
+                    continue
+                if name in self.targets or self.track_all or name in self.keep:
                     self.start(name, t, pausable=metric.pausable)
+                else:
+                    self.untracked.add(name)  # as start() would, without the call
+                    if self.trace is not None:
+                        self.note(t, f"{name}: no target for this ticket, not tracked")
             elif clock.stopped is None:
                 if kind_name in metric.cancel_on or selector in metric.cancel_on:
                     clock.cancel(t)
@@ -525,6 +538,18 @@ class _Amounts:
             for lv in (policy.escalation.levels if policy.escalation else ())
         ]
         self.cache: dict[tuple[str, int], list[int]] = {}
+        self.same: dict[tuple[str, int], list[int]] = {}
+
+    def first_equal(self, metric: str, target: int) -> list[int]:
+        """For each amount, the index of an earlier equal amount (-1: none)."""
+        key = (metric, target)
+        found = self.same.get(key)
+        if found is None:
+            amounts = self(metric, target)
+            found = [next((j for j in range(i) if amounts[j] == a), -1)
+                     for i, a in enumerate(amounts)]
+            self.same[key] = found
+        return found
 
     def __call__(self, metric: str, target: int) -> list[int]:
         key = (metric, target)
@@ -553,7 +578,8 @@ def _finish(policy: SlaPolicy, folds: Sequence[_Fold]) -> _Columns:
     batch = _Batch(calendars)
     pending, cycle_checks = _gather(folds, metric_cal, batch)
     batch.run_elapsed()
-    elapsed_of = _locate(policy, pending, cycle_checks, batch)
+    elapsed_of = _locate(policy, pending, batch)
+    _count_breached_cycles(pending, cycle_checks, batch)
     batch.run_add()
     return _columns(policy, folds, pending, elapsed_of, batch)
 
@@ -570,6 +596,8 @@ def _gather(folds: Sequence[_Fold], metric_cal: dict[str, int],
     for fi, fold in enumerate(folds):
         now = fold.now
         for metric, clock in fold.clocks.items():
+            if clock.target < 0:
+                continue  # kept in case a priority change gave it a target; none came
             cal = metric_cal[metric]
             a, b = batch.a[cal], batch.b[cal]
             first = len(a)
@@ -602,8 +630,7 @@ def _gather(folds: Sequence[_Fold], metric_cal: dict[str, int],
     return pending, cycle_checks
 
 
-def _locate(policy: SlaPolicy, pending: list[_Pending], cycle_checks: list[CycleCheck],
-            batch: _Batch) -> list[int]:
+def _locate(policy: SlaPolicy, pending: list[_Pending], batch: _Batch) -> list[int]:
     """Phase 2b: each clock's elapsed time, and where each instant it needs lies.
 
     Only the instants a report uses are asked for: a warning's while it is still ahead of a
@@ -638,7 +665,12 @@ def _locate(policy: SlaPolicy, pending: list[_Pending], cycle_checks: list[Cycle
         target = clock.target
         qs, qd = batch.qs[p.calendar], batch.qd[p.calendar]
         last = len(values) - 1
+        same = amounts_of.first_equal(clock.metric, target)
         for index, amount in enumerate(amounts):
+            earlier = same[index]
+            if earlier >= 0 and queries[earlier] >= 0:
+                queries.append(queries[earlier])  # the same amount: the same instant
+                continue
             if index < n_warn:
                 needed = running and elapsed < amount
             elif index == n_warn + 1:
@@ -657,10 +689,14 @@ def _locate(policy: SlaPolicy, pending: list[_Pending], cycle_checks: list[Cycle
                         break
                     cum += value
             queries.append(q)
+    return elapsed_of
+
+
+def _count_breached_cycles(pending: list[_Pending], cycle_checks: list[CycleCheck],
+                           batch: _Batch) -> None:
     for pi, cal, first, count, target in cycle_checks:
         if sum(batch.elapsed[cal][first:first + count]) > target:  # under its own target
             pending[pi].breached_cycles += 1
-    return elapsed_of
 
 
 _STATES: tuple[State, ...] = ("running", "paused", "met", "breached", "cancelled")
@@ -1073,12 +1109,20 @@ class SlaBatch(Mapping[str, SlaReport]):
         }
 
 
-# Tickets folded and finished together. Small chunks keep the intermediate objects so short-lived
-# that they are freed before Python's garbage collector is triggered (its counter is
-# allocations minus deallocations): with 2,048 tickets a chunk, collections of everything the
-# host holds in memory cost a third of the time; with 32, numpy's per-call overhead is still
-# negligible and the collector hardly runs.
-_CHUNK = 32
+# Events folded and finished together (whole tickets, about this many events). Small chunks
+# keep the intermediate objects so short-lived that they are freed before Python's garbage
+# collector is triggered (its counter is allocations minus deallocations): with chunks of
+# 20,000 events, collections of everything the host holds in memory cost a third of the time;
+# with a few hundred, numpy's per-call overhead is still negligible and the collector hardly
+# runs. (Counting events, not tickets, keeps this true for long histories too.)
+_CHUNK_EVENTS = 512
+
+
+def _merge(result: _Columns | None, columns: _Columns) -> _Columns:
+    if result is None:
+        return columns
+    result.extend(columns)
+    return result
 
 
 def evaluate_many(
@@ -1092,17 +1136,17 @@ def evaluate_many(
     if not isinstance(policy, SlaPolicy):
         raise InvalidInputError(f"policy: expected an SlaPolicy, got {type(policy).__name__}")
     now_us = instant_us(now, "now")
-    items = list(events_by_ticket.items())
     result: _Columns | None = None
-    for begin in range(0, max(len(items), 1), _CHUNK):
-        folds = [
-            _fold(policy, _prepare(events, now_us), ticket_id, now_us)
-            for ticket_id, events in items[begin:begin + _CHUNK]
-        ]
-        columns = _finish(policy, folds)
-        if result is None:
-            result = columns
-        else:
-            result.extend(columns)
+    folds: list[_Fold] = []
+    pending_events = 0
+    for ticket_id, events in events_by_ticket.items():
+        prepared = _prepare(events, now_us)
+        folds.append(_fold(policy, prepared, ticket_id, now_us))
+        pending_events += len(prepared) + 1
+        if pending_events >= _CHUNK_EVENTS:
+            result = _merge(result, _finish(policy, folds))
+            folds, pending_events = [], 0
+    if folds or result is None:
+        result = _merge(result, _finish(policy, folds))
     assert result is not None
     return SlaBatch(result, events_by_ticket)

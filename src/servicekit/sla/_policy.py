@@ -166,9 +166,8 @@ class SlaPolicy(ValueModel):
     remedy_table: DecisionTable | None = None
     description: str = ""
 
-    _select_cache: dict[tuple[Any, ...], dict[str, timedelta]] = PrivateAttr(
-        default_factory=dict
-    )
+    # memo of the engine: targets in microseconds per (priority, channel, category, tier)
+    _targets_us: dict[tuple[Any, ...], dict[str, int]] = PrivateAttr(default_factory=dict)
     _routes: dict[type, tuple[Metric, ...]] | None = PrivateAttr(default=None)
 
     @field_validator("targets")
@@ -249,11 +248,3 @@ class SlaPolicy(ValueModel):
                         )
                     out[metric] = _nonnegative(target)
         return out
-
-    def select_cached(self, key: tuple[Any, ...], facts: Mapping[str, Any]) -> dict[str, timedelta]:
-        """:meth:`select`, memoised on a key of the facts (for bulk evaluation)."""
-        cache = self.__pydantic_private__["_select_cache"]  # type: ignore[index]
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = self.select(facts)
-        return found  # type: ignore[no-any-return]
