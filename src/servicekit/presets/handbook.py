@@ -245,13 +245,18 @@ def sla_target_table() -> DecisionTable:
 def sla_policy(calendar: BusinessCalendar | None = None) -> SlaPolicy:
     """The handbook's time limits as one SLA policy (S-01 … S-11, K-06).
 
-    ``calendar`` is the business calendar (default: China's, 09:00-18:00 with a lunch hour);
+    ``calendar`` is the business calendar (default: China's, 09:00-18:00 with a lunch hour,
+    with the statutory fallback beyond the announced years: see ``SlaReport.provisional``);
     the per-channel first response and the minute-level stage limits run in calendar time on
     the same zone. Major problems (P1, P2: K-02) are resolved within 48 h (S-04). Breaches warn
     at 75 % and 90 %, escalate to the agent at 75 % and to the CS manager at the breach (S-11),
     and a missed public commitment owes the K-06 remedies.
     """
-    business = calendar or BusinessCalendar.china(hours="09:00-12:00,13:00-18:00")
+    # Deadlines of tickets opened in late December fall in a year whose schedule is announced
+    # only in November: the preset answers with the statutory fallback, and each report says
+    # when its instants depend on it (``SlaReport.provisional``).
+    business = calendar or BusinessCalendar.china(hours="09:00-12:00,13:00-18:00",
+                                                  beyond_coverage="statutory")
     around_the_clock = BusinessCalendar.always(tz=business.tz)
     return SlaPolicy(
         name="handbook",

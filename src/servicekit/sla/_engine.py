@@ -925,6 +925,24 @@ class SlaReport(Mapping[str, MetricStatus]):
         return from_us(self._now, self._policy.calendar.zone)
 
     @property
+    def provisional(self) -> bool:
+        """Whether an instant of this report depends on holiday data that is not authoritative.
+
+        True when a clock's start, stop, due, breach or the next check falls on a date its
+        calendar does not :meth:`cover <servicekit.calendar.BusinessCalendar.covers>` (a China
+        calendar with ``beyond_coverage="statutory"``, past the years chinesecalendar knows).
+        Such instants may move once the year's schedule is announced.
+        """
+        for metric, status in self._statuses.items():
+            calendar = self._policy.calendar_for(metric)
+            instants = [status.started_us, status.due_us, status.breached_us, status.stopped_us,
+                        self._next]
+            for us in instants:
+                if us is not None and not calendar.covers(from_us(us, calendar.zone)):
+                    return True
+        return False
+
+    @property
     def next_check_at(self) -> datetime | None:
         return None if self._next is None else from_us(self._next, self._policy.calendar.zone)
 
