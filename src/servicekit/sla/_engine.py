@@ -41,7 +41,6 @@ from servicekit.sla._policy import Metric, SlaPolicy
 
 State = Literal["running", "paused", "met", "breached", "cancelled"]
 ONE_US = timedelta(microseconds=1)
-_TD_US = 1_000_000
 
 CYCLIC = ("next_response", "periodic_update")
 
