@@ -1,0 +1,264 @@
+"""Process definitions: the handbooks' workflows as data, compiled to python-statemachine.
+
+A :class:`ProcessDefinition` lists states (with English and Chinese labels, initial and final
+flags, and optional stage deadlines that become SLA metrics, P-07 / S-12), and transitions
+(event, sources, target, a rule-engine guard, the roles allowed to fire it, the fields it
+requires, P-03). A definition is validated as a whole: every problem is reported at once
+(unreachable states, states with no way to a final state, transitions out of a final state,
+unknown states, roles or fields, names that collide), so an unsound process never runs.
+
+Definitions compile two ways from the same data:
+
+* :meth:`ProcessDefinition.machine_class`: a python-statemachine class (cached per
+  definition), which gives the library its validation, callbacks and Mermaid diagrams
+  (:meth:`ProcessDefinition.to_mermaid`);
+* :meth:`ProcessDefinition.table`: a plain transition table for the fast paths (command
+  validation and bulk replay). A test proves the two agree on every state, event and guard.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Mapping
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any, ClassVar, cast
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from servicekit._model import ValueModel
+from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.rules import Condition
+from servicekit.sla import Duration
+
+__all__ = ["ProcessDefinition", "StateDef", "TransitionDef", "TransitionTable"]
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _identifier(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError("an id is lower-case letters, digits and _, starting with a letter")
+    return value
+
+
+class StateDef(ValueModel):
+    """One state of a process, with a stage deadline if the handbook gives one."""
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    id: str
+    label: str = Field(min_length=1, description="English label")
+    label_zh: str = Field(min_length=1, description="Chinese label")
+    initial: bool = False
+    final: bool = False
+    deadline: Duration | None = Field(
+        default=None, description="time allowed to reach this state from the process start"
+    )
+    deadline_rule: str = Field(default="", description="the rules-catalog id of the deadline")
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        return _identifier(value)
+
+
+class TransitionDef(ValueModel):
+    """A transition: ``event`` moves the process from any of ``sources`` to ``target``."""
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    event: str
+    sources: tuple[str, ...] = Field(min_length=1)
+    target: str
+    guard: Condition | None = None
+    roles: frozenset[str] = Field(default=frozenset(),
+                                  description="roles allowed to fire it (empty: any role)")
+    requires: tuple[str, ...] = Field(default=(), description="fields the command must carry")
+    description: str = ""
+
+    @field_validator("event")
+    @classmethod
+    def _event(cls, value: str) -> str:
+        return _identifier(value)
+
+
+class TransitionTable:
+    """``(state, event) -> candidate transitions``, compiled once per definition."""
+
+    __slots__ = ("_moves",)
+
+    def __init__(self, transitions: tuple[TransitionDef, ...]) -> None:
+        moves: dict[tuple[str, str], list[TransitionDef]] = {}
+        for t in transitions:
+            for source in t.sources:
+                moves.setdefault((source, t.event), []).append(t)
+        self._moves = {k: tuple(v) for k, v in moves.items()}
+
+    def candidates(self, state: str, event: str) -> tuple[TransitionDef, ...]:
+        return self._moves.get((state, event), ())
+
+    def next_state(self, state: str, event: str, facts: Any = None) -> str | None:
+        """The target the first transition whose guard holds leads to, or None."""
+        for t in self._moves.get((state, event), ()):
+            if t.guard is None or t.guard.evaluate(facts if facts is not None else {}):
+                return t.target
+        return None
+
+    def events_from(self, state: str) -> tuple[str, ...]:
+        return tuple(sorted({e for s, e in self._moves if s == state}))
+
+
+class ProcessDefinition(ValueModel):
+    """A workflow as data (P-01 … P-08): states, transitions, roles and required fields."""
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    states: tuple[StateDef, ...] = Field(min_length=1)
+    transitions: tuple[TransitionDef, ...] = Field(min_length=1)
+    roles: frozenset[str] = Field(default=frozenset(), description="the roles that exist")
+    fields: frozenset[str] = Field(default=frozenset(), description="fields commands may carry")
+
+    _table: TransitionTable = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _sound(self) -> ProcessDefinition:
+        problems = _soundness(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._table = TransitionTable(self.transitions)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def initial(self) -> StateDef:
+        return next(s for s in self.states if s.initial)
+
+    def state(self, state_id: str) -> StateDef:
+        for s in self.states:
+            if s.id == state_id:
+                return s
+        raise PolicyError(f"process {self.name!r} has no state {state_id!r}")
+
+    @property
+    def table(self) -> TransitionTable:
+        """The compiled transition table (the fast path)."""
+        return self.__pydantic_private__["_table"]  # type: ignore[index,no-any-return]
+
+    def deadlines(self) -> dict[str, tuple[timedelta, str]]:
+        """Stage deadlines as SLA metrics: ``{"<process>_<state>": (target, rule id)}``."""
+        return {f"{self.name}_{s.id}": (s.deadline, s.deadline_rule)
+                for s in self.states if s.deadline is not None}
+
+    # -- python-statemachine ----------------------------------------------------------------
+
+    def machine_class(self) -> type[Any]:
+        """The python-statemachine class of this definition (built once, then cached)."""
+        return _machine_class(self.model_dump_json())
+
+    def to_mermaid(self) -> str:
+        """A Mermaid state diagram of the process, rendered by python-statemachine."""
+        from statemachine.contrib.diagram import formatter
+
+        return str(formatter.render(self.machine_class(), "mermaid"))
+
+
+def _soundness(d: ProcessDefinition) -> list[str]:
+    """Every problem of a definition, not only the first."""
+    problems: list[str] = []
+    ids = [s.id for s in d.states]
+    known = set(ids)
+    if len(known) != len(ids):
+        problems.append("two states share an id")
+    initial = [s.id for s in d.states if s.initial]
+    if len(initial) != 1:
+        problems.append(f"a process has exactly one initial state (found {len(initial)})")
+    finals = {s.id for s in d.states if s.final}
+    if not finals:
+        problems.append("a process needs at least one final state")
+    events = {t.event for t in d.transitions}
+    clash = sorted(events & known)
+    if clash:
+        problems.append(f"names used both as a state and as an event: {', '.join(clash)}")
+    for i, t in enumerate(d.transitions):
+        where = f"transition {i} ({t.event})"
+        unknown = [s for s in (*t.sources, t.target) if s not in known]
+        if unknown:
+            problems.append(f"{where}: unknown state(s) {', '.join(sorted(set(unknown)))}")
+        out_of_final = [s for s in t.sources if s in finals]
+        if out_of_final:
+            problems.append(f"{where}: leaves final state(s) {', '.join(out_of_final)}")
+        if d.roles and not t.roles <= d.roles:
+            problems.append(f"{where}: unknown role(s) {', '.join(sorted(t.roles - d.roles))}")
+        if not d.roles and t.roles:
+            problems.append(f"{where}: names roles but the process declares none")
+        missing = [f for f in t.requires if f not in d.fields]
+        if missing:
+            problems.append(f"{where}: requires unknown field(s) {', '.join(missing)}")
+    if problems or len(initial) != 1:
+        return problems
+    edges: dict[str, set[str]] = {s: set() for s in known}
+    back: dict[str, set[str]] = {s: set() for s in known}
+    for t in d.transitions:
+        for s in t.sources:
+            edges[s].add(t.target)
+            back[t.target].add(s)
+    reached = _walk(initial[0], edges)
+    unreachable = sorted(known - reached)
+    if unreachable:
+        problems.append(f"unreachable state(s): {', '.join(unreachable)}")
+    can_finish: set[str] = set()
+    for f in finals:
+        can_finish |= _walk(f, back)
+    stuck = sorted(reached - can_finish)
+    if stuck:
+        problems.append(f"state(s) with no way to a final state: {', '.join(stuck)}")
+    return problems
+
+
+def _walk(start: str, edges: Mapping[str, set[str]]) -> set[str]:
+    seen = {start}
+    todo = deque([start])
+    while todo:
+        for nxt in edges[todo.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+@lru_cache(maxsize=256)
+def _machine_class(document: str) -> type[Any]:
+    """Compile a definition (by its JSON) to a python-statemachine class."""
+    from statemachine.io import create_machine_class_from_definition
+
+    d = ProcessDefinition.model_validate_json(document)
+    states: dict[str, dict[str, Any]] = {
+        s.id: {"name": s.label, "initial": s.initial, "final": s.final, "on": {}}
+        for s in d.states
+    }
+    for t in d.transitions:
+        for source in t.sources:
+            move: dict[str, Any] = {"target": t.target}
+            if t.guard is not None:
+                move["cond"] = _guard(t.guard)
+            states[source]["on"].setdefault(t.event, []).append(move)
+    for spec in states.values():
+        if not spec["on"]:
+            del spec["on"]
+    class_name = "".join(part.capitalize() for part in d.name.split("_")) + "Process"
+    machine: type[Any] = create_machine_class_from_definition(class_name, states=cast(Any, states))
+    return machine
+
+
+def _guard(condition: Condition) -> Any:
+    def cond(*args: Any, facts: Any = None, **kwargs: Any) -> bool:
+        return condition.evaluate(facts if facts is not None else {})
+
+    return cond
