@@ -1,0 +1,185 @@
+"""Process definitions (P-01 … P-08): soundness checks, compilation, diagrams, and agreement
+between the fast transition table and python-statemachine."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.presets.processes import ROLES, all_processes, complaint_process
+from servicekit.processes import ProcessDefinition
+
+PRESETS = all_processes()
+
+
+def _doc(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "name": "mini",
+        "roles": ["agent"],
+        "fields": ["note"],
+        "states": [
+            {"id": "start", "label": "Start", "label_zh": "开始", "initial": True},
+            {"id": "middle", "label": "Middle", "label_zh": "中间"},
+            {"id": "end", "label": "End", "label_zh": "结束", "final": True},
+        ],
+        "transitions": [
+            {"event": "go", "sources": ["start"], "target": "middle", "roles": ["agent"]},
+            {"event": "finish", "sources": ["middle"], "target": "end", "requires": ["note"]},
+        ],
+    }
+    base.update(changes)
+    return base
+
+
+def test_a_sound_definition_loads_and_round_trips() -> None:
+    d = ProcessDefinition.model_validate(_doc())
+    assert ProcessDefinition.model_validate_json(d.model_dump_json()) == d
+    assert d.initial.id == "start"
+    assert d.table.next_state("start", "go") == "middle"
+    assert d.table.next_state("start", "finish") is None
+
+
+def test_every_soundness_problem_is_reported_at_once() -> None:
+    doc = _doc(
+        states=[
+            {"id": "start", "label": "Start", "label_zh": "开始", "initial": True},
+            {"id": "middle", "label": "Middle", "label_zh": "中间"},
+            {"id": "end", "label": "End", "label_zh": "结束", "final": True},
+            {"id": "orphan", "label": "Orphan", "label_zh": "孤立"},
+        ],
+        transitions=[
+            {"event": "go", "sources": ["start"], "target": "middle", "roles": ["wizard"]},
+            {"event": "finish", "sources": ["middle"], "target": "end", "requires": ["ghost"]},
+            {"event": "again", "sources": ["end"], "target": "start"},
+            {"event": "jump", "sources": ["start"], "target": "nowhere"},
+        ],
+    )
+    with pytest.raises(PolicyError) as info:
+        ProcessDefinition.model_validate(doc)
+    message = str(info.value)
+    for expected in ("unknown role(s) wizard", "unknown field(s) ghost", "leaves final state",
+                     "unknown state(s) nowhere"):
+        assert expected in message
+
+
+def test_unreachable_and_dead_end_states_are_rejected() -> None:
+    doc = _doc(states=[
+        {"id": "start", "label": "Start", "label_zh": "开始", "initial": True},
+        {"id": "middle", "label": "Middle", "label_zh": "中间"},
+        {"id": "end", "label": "End", "label_zh": "结束", "final": True},
+        {"id": "island", "label": "Island", "label_zh": "孤岛"},
+        {"id": "trap", "label": "Trap", "label_zh": "陷阱"},
+    ], transitions=[
+        {"event": "go", "sources": ["start"], "target": "middle"},
+        {"event": "finish", "sources": ["middle"], "target": "end"},
+        {"event": "fall", "sources": ["middle"], "target": "trap"},
+    ])
+    with pytest.raises(PolicyError) as info:
+        ProcessDefinition.model_validate(doc)
+    assert "unreachable state(s): island" in str(info.value)
+    assert "no way to a final state: trap" in str(info.value)
+
+
+def test_a_state_named_like_an_event_is_rejected() -> None:
+    """python-statemachine would silently lose the state; we refuse the definition."""
+    doc = _doc(transitions=[
+        {"event": "middle", "sources": ["start"], "target": "middle"},
+        {"event": "finish", "sources": ["middle"], "target": "end"},
+    ])
+    with pytest.raises(PolicyError, match="both as a state and as an event: middle"):
+        ProcessDefinition.model_validate(doc)
+
+
+def test_one_initial_and_a_final_state_are_required() -> None:
+    doc = _doc(states=[
+        {"id": "start", "label": "Start", "label_zh": "开始"},
+        {"id": "middle", "label": "Middle", "label_zh": "中间"},
+        {"id": "end", "label": "End", "label_zh": "结束"},
+    ])
+    with pytest.raises(PolicyError) as info:
+        ProcessDefinition.model_validate(doc)
+    assert "exactly one initial state" in str(info.value)
+    assert "at least one final state" in str(info.value)
+    assert isinstance(info.value, ServiceKitError)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_are_sound_labelled_and_cite_roles(name: str) -> None:
+    d = PRESETS[name]
+    assert all(s.label and s.label_zh for s in d.states)
+    assert d.roles == ROLES
+    assert all(t.roles <= ROLES for t in d.transitions)
+    assert ProcessDefinition.model_validate_json(d.model_dump_json()) == d
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_mermaid_diagram_shows_every_state(name: str) -> None:
+    d = PRESETS[name]
+    diagram = d.to_mermaid()
+    assert diagram.startswith("stateDiagram-v2")
+    for s in d.states:
+        assert f'state "{s.label}" as {s.id}' in diagram
+    assert d.machine_class() is d.machine_class()  # compiled once
+
+
+def _fact_sets(d: ProcessDefinition) -> list[dict[str, Any]]:
+    """Facts that make every guard of a preset both true and false."""
+    keys = sorted({str(t.guard).split()[0] for t in d.transitions if t.guard is not None})
+    return [dict(zip(keys, values, strict=True))
+            for values in itertools.product([True, False], repeat=len(keys))] or [{}]
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_transition_table_agrees_with_python_statemachine(name: str) -> None:
+    """The fast path and python-statemachine give the same next state for every state, every
+    event and every guard outcome."""
+    d = PRESETS[name]
+    machine_class = d.machine_class()
+    events = sorted({t.event for t in d.transitions})
+    checked = 0
+    for state in d.states:
+        for event in events:
+            for facts in _fact_sets(d):
+                expected = d.table.next_state(state.id, event, facts)
+                machine = machine_class(start_value=state.id)
+                machine.send(event, facts=facts)
+                got = machine.current_state_value
+                assert got == (expected or state.id), (state.id, event, facts)
+                checked += 1
+    assert checked >= len(d.states) * len(events)
+
+
+def test_complaint_receive_requires_the_p03_fields() -> None:
+    """P-03: a complaint cannot be received without time, complainant, content and cause."""
+    receive = complaint_process().table.candidates("submitted", "receive")[0]
+    assert receive.requires == ("complaint_time", "complainant", "content", "cause")
+
+
+def test_stage_deadlines_cite_their_rules() -> None:
+    deadlines = {k: v for p in PRESETS.values() for k, v in p.deadlines().items()}
+    assert deadlines["complaint_received"] == (timedelta(hours=4), "S-01")
+    assert deadlines["complaint_handled"] == (timedelta(hours=24), "S-02")
+    assert deadlines["consultation_answered"] == (timedelta(hours=24), "S-03")
+    assert deadlines["repair_triaged"] == (timedelta(minutes=5), "S-05")
+    assert deadlines["repair_visit_arranged"] == (timedelta(hours=48), "S-06")
+
+
+def test_guards_are_rule_engine_conditions() -> None:
+    table = complaint_process().table
+    assert table.next_state("feedback_given", "close", {"customer_satisfied": True}) == "closed"
+    assert table.next_state("feedback_given", "close", {"customer_satisfied": False}) is None
+    assert table.next_state("feedback_given", "rework",
+                            {"customer_satisfied": False}) == "analysed"
+    assert table.next_state("feedback_given", "close", {}) is None  # missing fact: false
+
+
+def test_the_docs_show_every_preset_diagram_as_rendered_today() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "processes.md").read_text("utf-8")
+    for d in PRESETS.values():
+        assert d.to_mermaid().rstrip() in page, d.name
