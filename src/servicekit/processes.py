@@ -22,7 +22,6 @@ import re
 from collections import deque
 from collections.abc import Mapping
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any, ClassVar, cast
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
@@ -123,6 +122,7 @@ class ProcessDefinition(ValueModel):
     fields: frozenset[str] = Field(default=frozenset(), description="fields commands may carry")
 
     _table: TransitionTable = PrivateAttr()
+    _machine: type[Any] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _sound(self) -> ProcessDefinition:
@@ -160,7 +160,11 @@ class ProcessDefinition(ValueModel):
 
     def machine_class(self) -> type[Any]:
         """The python-statemachine class of this definition (built once, then cached)."""
-        return _machine_class(self.model_dump_json())
+        private = self.__pydantic_private__
+        assert private is not None
+        if private["_machine"] is None:
+            private["_machine"] = _machine_class(self)
+        return private["_machine"]  # type: ignore[no-any-return]
 
     def to_mermaid(self) -> str:
         """A Mermaid state diagram of the process, rendered by python-statemachine."""
@@ -233,12 +237,10 @@ def _walk(start: str, edges: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
-@lru_cache(maxsize=256)
-def _machine_class(document: str) -> type[Any]:
-    """Compile a definition (by its JSON) to a python-statemachine class."""
+def _machine_class(d: ProcessDefinition) -> type[Any]:
+    """Compile a definition to a python-statemachine class."""
     from statemachine.io import create_machine_class_from_definition
 
-    d = ProcessDefinition.model_validate_json(document)
     states: dict[str, dict[str, Any]] = {
         s.id: {"name": s.label, "initial": s.initial, "final": s.final, "on": {}}
         for s in d.states

@@ -219,11 +219,10 @@ class Timeline:
                 self._chunks[year] = chunk
                 self._base[year] = 0
             elif year > state.last_year:
-                new = [self._build_chunk(y) for y in range(state.last_year + 1, year + 1)]
-                for ch in new:  # nothing is stored unless every chunk built
-                    prev = ch.year - 1
-                    self._base[ch.year] = self._base[prev] + self._chunks[prev].total
-                    self._chunks[ch.year] = ch
+                # nothing is stored unless every chunk built
+                self._store_forward(
+                    [self._build_chunk(y) for y in range(state.last_year + 1, year + 1)]
+                )
             elif year < state.first_year:
                 new = [self._build_chunk(y) for y in range(year, state.first_year)]
                 for ch in reversed(new):
@@ -237,6 +236,13 @@ class Timeline:
         state = self._state
         assert state is not None  # set by _extend_to_year, which callers ran first
         return state
+
+    def _store_forward(self, new: list[_Chunk]) -> None:
+        """Append chunks of the years after the last built one (caller holds the lock)."""
+        for ch in new:
+            prev = ch.year - 1
+            self._base[ch.year] = self._base[prev] + self._chunks[prev].total
+            self._chunks[ch.year] = ch
 
     def _local_year(self, us: int) -> int:
         return from_us(us, self.zone).year
@@ -278,10 +284,7 @@ class Timeline:
                 new.append(chunk)
                 reached += chunk.total
                 last += 1
-            for ch in new:
-                prev = ch.year - 1
-                self._base[ch.year] = self._base[prev] + self._chunks[prev].total
-                self._chunks[ch.year] = ch
+            self._store_forward(new)
             self._publish()
             return self._current()
 

@@ -63,15 +63,9 @@ _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.
 
 
 def _get_one(obj: Any, key: str) -> Any:
-    """One step of a path: mappings by key, pydantic models and dataclasses by declared field."""
-    fields = getattr(type(obj), "__pydantic_fields__", None)  # a plain class dict: fast
-    if fields is not None and isinstance(obj, BaseModel):
-        return getattr(obj, key) if key in fields else MISSING
+    """One step into an object that is neither a model nor a dataclass: mappings by key."""
     if isinstance(obj, Mapping):
         return obj.get(key, MISSING)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        names = {f.name for f in dataclasses.fields(obj)}
-        return getattr(obj, key) if key in names else MISSING
     return MISSING
 
 
