@@ -16,10 +16,14 @@ from collections.abc import Sequence
 __all__ = [
     "CalendarCoverageError",
     "CalendarError",
+    "ConcurrencyConflict",
     "InvalidInputError",
     "NaiveDatetimeError",
+    "NotFoundError",
+    "PermissionDenied",
     "PolicyError",
     "ServiceKitError",
+    "TransitionRejected",
 ]
 
 
@@ -67,3 +71,54 @@ class PolicyError(InvalidInputError):
     (every problem, with its location and, where the format gives one, its line), conditions that
     compare incompatible types (naming the path), and ``unique`` tables with several matches.
     """
+
+
+class TransitionRejected(ServiceKitError):
+    """A command is not allowed in the aggregate's current state; nothing was changed.
+
+    The process has no such transition from this state, its guard is false (for instance the
+    reopen window has passed), or the command's arguments break a rule of the ticket. The
+    message names the command, the state and the reason; so do ``command``, ``state`` and
+    ``reason``.
+    """
+
+    def __init__(self, command: str, state: str, reason: str) -> None:
+        super().__init__(f"{command} rejected in state {state!r}: {reason}")
+        self.command = command
+        self.state = state
+        self.reason = reason
+
+
+class PermissionDenied(ServiceKitError):
+    """The actor's roles do not allow the command (P-08: authority is explicit).
+
+    Nothing was changed. ``command``, ``state`` and ``reason`` as for
+    :class:`TransitionRejected`; the message never names the actor.
+    """
+
+    def __init__(self, command: str, state: str, reason: str) -> None:
+        super().__init__(f"{command} not permitted in state {state!r}: {reason}")
+        self.command = command
+        self.state = state
+        self.reason = reason
+
+
+class ConcurrencyConflict(ServiceKitError):
+    """Another writer appended to the stream first: the expected version is out of date.
+
+    Nothing was written. Load the stream again, re-apply the command and retry (or report the
+    conflict). ``expected`` and ``actual`` are the versions; ``stream_id`` is kept as an
+    attribute, out of the message.
+    """
+
+    def __init__(self, stream_id: str, *, expected: int, actual: int) -> None:
+        super().__init__(
+            f"concurrency conflict: expected stream version {expected}, found {actual}"
+        )
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+class NotFoundError(ServiceKitError, LookupError):
+    """A repository has no aggregate under the id asked for (the id is not repeated)."""

@@ -25,9 +25,11 @@ __all__ = [
     "PriorityChanged",
     "StageReached",
     "StatusChanged",
+    "TicketAssigned",
     "TicketCancelled",
     "TicketClosed",
     "TicketCreated",
+    "TicketEscalated",
     "TicketReopened",
     "TicketResolved",
 ]
@@ -45,6 +47,10 @@ class Event(ValueModel):
     event_id: str = Field(default_factory=_new_id, min_length=1)
     ticket_id: str = Field(min_length=1)
     at: AwareDatetime
+    by: str | None = Field(default=None, description="id of the actor who did it (P-08)")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="extra data the command carried (process fields)"
+    )
 
     @property
     def selector(self) -> str:
@@ -69,15 +75,20 @@ class TicketCreated(Event):
 
     type: Literal["TicketCreated"] = "TicketCreated"
     priority: str = Field(min_length=1)
+    customer_id: str | None = None
     channel: str | None = None
     category: str | None = None
+    subject: str | None = None
     customer_tier: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
 class StatusChanged(Event):
+    """The status became ``status``; ``event`` names the process transition that moved it."""
+
     type: Literal["StatusChanged"] = "StatusChanged"
     status: str = Field(min_length=1)
+    event: str | None = None
 
     @property
     def selector(self) -> str:
@@ -100,10 +111,25 @@ class CustomerReplied(Event):
 class PriorityChanged(Event):
     type: Literal["PriorityChanged"] = "PriorityChanged"
     priority: str = Field(min_length=1)
+    reason: str | None = None
+
+
+class TicketAssigned(Event):
+    type: Literal["TicketAssigned"] = "TicketAssigned"
+    assignee: str = Field(min_length=1)
+
+
+class TicketEscalated(Event):
+    """The ticket was escalated to ``level`` (1 = first level of the chain, S-11)."""
+
+    type: Literal["TicketEscalated"] = "TicketEscalated"
+    level: int = Field(ge=1)
+    reason: str | None = None
 
 
 class TicketResolved(Event):
     type: Literal["TicketResolved"] = "TicketResolved"
+    resolution: str | None = None
 
 
 class TicketReopened(Event):
@@ -116,6 +142,7 @@ class TicketClosed(Event):
 
 class TicketCancelled(Event):
     type: Literal["TicketCancelled"] = "TicketCancelled"
+    reason: str | None = None
 
 
 class StageReached(Event):
@@ -131,12 +158,14 @@ class StageReached(Event):
 
 AnyEvent = Annotated[
     TicketCreated | StatusChanged | AgentReplied | CustomerReplied | PriorityChanged
-    | TicketResolved | TicketReopened | TicketClosed | TicketCancelled | StageReached,
+    | TicketAssigned | TicketEscalated | TicketResolved | TicketReopened | TicketClosed
+    | TicketCancelled | StageReached,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
 EVENT_TYPES: tuple[str, ...] = (
     "TicketCreated", "StatusChanged", "AgentReplied", "CustomerReplied", "PriorityChanged",
-    "TicketResolved", "TicketReopened", "TicketClosed", "TicketCancelled", "StageReached",
+    "TicketAssigned", "TicketEscalated", "TicketResolved", "TicketReopened", "TicketClosed",
+    "TicketCancelled", "StageReached",
 )

@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError, field_validator
 from servicekit._model import ValueModel, describe_validation_error, error_locs
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.processes import ProcessDefinition
 from servicekit.rules import DecisionTable
 from servicekit.sla import SlaPolicy
 
@@ -73,6 +74,10 @@ class Policy(ValueModel):
     )
     sla: dict[str, SlaPolicy] = Field(
         default_factory=dict, description="SLA policies by name (targets, clocks, escalation)"
+    )
+    processes: dict[str, ProcessDefinition] = Field(
+        default_factory=dict,
+        description="process definitions by name (ticket, complaint, repair…: P-01 … P-08)",
     )
 
     @field_validator("version", mode="before")

@@ -22,16 +22,19 @@ import re
 from collections import deque
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar, cast
+from typing import Annotated, Any, ClassVar, cast
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PlainSerializer, PrivateAttr, field_validator, model_validator
 
 from servicekit._model import ValueModel
 from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.rules import Condition
 from servicekit.sla import Duration
 
-__all__ = ["ProcessDefinition", "StateDef", "TransitionDef", "TransitionTable"]
+__all__ = ["ProcessDefinition", "StateDef", "Timeout", "TransitionDef", "TransitionTable"]
+
+#: A set of names, written out sorted so that dumps and policy diffs are stable.
+NameSet = Annotated[frozenset[str], PlainSerializer(sorted, return_type=list[str])]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -40,6 +43,24 @@ def _identifier(value: str) -> str:
     if not _ID.match(value):
         raise ValueError("an id is lower-case letters, digits and _, starting with a letter")
     return value
+
+
+class Timeout(ValueModel):
+    """After ``after`` in a state, ``event`` is due (fired by the ``system`` role).
+
+    The library runs no timers: a host reads the due instant (``Ticket.timeout_due_at``) and
+    calls back then; ``Ticket.apply_timeouts(now)`` fires what is due.
+    """
+
+    error_class: ClassVar[type[ServiceKitError]] = PolicyError
+
+    after: Duration
+    event: str
+
+    @field_validator("event")
+    @classmethod
+    def _event(cls, value: str) -> str:
+        return _identifier(value)
 
 
 class StateDef(ValueModel):
@@ -56,6 +77,9 @@ class StateDef(ValueModel):
         default=None, description="time allowed to reach this state from the process start"
     )
     deadline_rule: str = Field(default="", description="the rules-catalog id of the deadline")
+    timeout: Timeout | None = Field(
+        default=None, description="an event that falls due after some time in this state"
+    )
 
     @field_validator("id")
     @classmethod
@@ -64,16 +88,24 @@ class StateDef(ValueModel):
 
 
 class TransitionDef(ValueModel):
-    """A transition: ``event`` moves the process from any of ``sources`` to ``target``."""
+    """A transition: ``event`` moves the process from any of ``sources`` to ``target``.
+
+    Without a ``target`` the transition is an *action*: allowed only in ``sources`` and only to
+    ``roles``, it leaves the state as it is (python-statemachine's targetless transition).
+    """
 
     error_class: ClassVar[type[ServiceKitError]] = PolicyError
 
     event: str
     sources: tuple[str, ...] = Field(min_length=1)
-    target: str
+    target: str | None = Field(
+        default=None,
+        description="the state it leads to; omitted, the state does not change (an action such "
+                    "as change_priority that is allowed only in some states, by some roles)",
+    )
     guard: Condition | None = None
-    roles: frozenset[str] = Field(default=frozenset(),
-                                  description="roles allowed to fire it (empty: any role)")
+    roles: NameSet = Field(default=frozenset(),
+                           description="roles allowed to fire it (empty: any role)")
     requires: tuple[str, ...] = Field(default=(), description="fields the command must carry")
     description: str = ""
 
@@ -99,10 +131,20 @@ class TransitionTable:
         return self._moves.get((state, event), ())
 
     def next_state(self, state: str, event: str, facts: Any = None) -> str | None:
-        """The target the first transition whose guard holds leads to, or None."""
+        """The state the first transition whose guard holds leads to, or None if none does.
+
+        An action (a transition without a target) leads back to ``state``.
+        """
+        found = self.first(state, event, facts)
+        if found is None:
+            return None
+        return found.target or state
+
+    def first(self, state: str, event: str, facts: Any = None) -> TransitionDef | None:
+        """The first transition for ``event`` from ``state`` whose guard holds, or None."""
         for t in self._moves.get((state, event), ()):
             if t.guard is None or t.guard.evaluate(facts if facts is not None else {}):
-                return t.target
+                return t
         return None
 
     def events_from(self, state: str) -> tuple[str, ...]:
@@ -118,8 +160,8 @@ class ProcessDefinition(ValueModel):
     description: str = ""
     states: tuple[StateDef, ...] = Field(min_length=1)
     transitions: tuple[TransitionDef, ...] = Field(min_length=1)
-    roles: frozenset[str] = Field(default=frozenset(), description="the roles that exist")
-    fields: frozenset[str] = Field(default=frozenset(), description="fields commands may carry")
+    roles: NameSet = Field(default=frozenset(), description="the roles that exist")
+    fields: NameSet = Field(default=frozenset(), description="fields commands may carry")
 
     _table: TransitionTable = PrivateAttr()
     _machine: type[Any] | None = PrivateAttr(default=None)
@@ -192,7 +234,8 @@ def _soundness(d: ProcessDefinition) -> list[str]:
         problems.append(f"names used both as a state and as an event: {', '.join(clash)}")
     for i, t in enumerate(d.transitions):
         where = f"transition {i} ({t.event})"
-        unknown = [s for s in (*t.sources, t.target) if s not in known]
+        ends = t.sources if t.target is None else (*t.sources, t.target)
+        unknown = [s for s in ends if s not in known]
         if unknown:
             problems.append(f"{where}: unknown state(s) {', '.join(sorted(set(unknown)))}")
         out_of_final = [s for s in t.sources if s in finals]
@@ -205,11 +248,20 @@ def _soundness(d: ProcessDefinition) -> list[str]:
         missing = [f for f in t.requires if f not in d.fields]
         if missing:
             problems.append(f"{where}: requires unknown field(s) {', '.join(missing)}")
+    for state in d.states:
+        timeout = state.timeout
+        if timeout is not None and not any(
+            t.event == timeout.event and state.id in t.sources for t in d.transitions
+        ):
+            problems.append(f"state {state.id}: timeout event {timeout.event!r} is not a "
+                            f"transition from {state.id}")
     if problems or len(initial) != 1:
         return problems
     edges: dict[str, set[str]] = {s: set() for s in known}
     back: dict[str, set[str]] = {s: set() for s in known}
     for t in d.transitions:
+        if t.target is None:
+            continue
         for s in t.sources:
             edges[s].add(t.target)
             back[t.target].add(s)

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from servicekit.calendar import BusinessCalendar
 from servicekit.policy import Policy
+from servicekit.presets.processes import all_processes
 from servicekit.rules import DecisionTable, Rule
 from servicekit.sla import Escalation, EscalationLevel, Metric, SlaPolicy
 
@@ -283,7 +284,8 @@ def policy() -> Policy:
     Calendars: ``china`` (statutory holidays and make-up working days, 09:00-18:00 with a lunch
     hour, business time for everything measured in hours or days) and ``always`` (24 x 7, for
     per-channel first-response targets, rules catalog section 3). SLA: ``handbook`` (see
-    :func:`sla_policy`).
+    :func:`sla_policy`). Processes: every preset of :mod:`servicekit.presets.processes`
+    (ticket, complaint, consultation, repair, dispute, feedback loop).
     """
     return Policy(
         version="handbook-2026.1",
@@ -298,4 +300,5 @@ def policy() -> Policy:
             for t in (complaint_priority_table(), feedback_routing_table(), remedy_table())
         },
         sla={"handbook": sla_policy()},
+        processes=all_processes(),
     )

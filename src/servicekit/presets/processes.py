@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from servicekit.processes import ProcessDefinition, StateDef, TransitionDef
+from servicekit.processes import ProcessDefinition, StateDef, Timeout, TransitionDef
 
 __all__ = [
     "ROLES",
@@ -28,13 +28,14 @@ __all__ = [
 ROLES = frozenset({"customer", "agent", "lead", "manager", "system"})
 STAFF = frozenset({"agent", "lead", "manager"})
 LEADS = frozenset({"lead", "manager"})
+CUSTOMER = frozenset({"customer"})
 
 
 def _s(state_id: str, label: str, label_zh: str, **kw: Any) -> StateDef:
     return StateDef(id=state_id, label=label, label_zh=label_zh, **kw)
 
 
-def _t(event: str, sources: str, target: str, roles: frozenset[str] = STAFF,
+def _t(event: str, sources: str, target: str | None, roles: frozenset[str] = STAFF,
        **kw: Any) -> TransitionDef:
     return TransitionDef(event=event, sources=tuple(sources.split()), target=target,
                          roles=roles, **kw)
@@ -42,7 +43,8 @@ def _t(event: str, sources: str, target: str, roles: frozenset[str] = STAFF,
 
 def ticket_process() -> ProcessDefinition:
     """The ticket lifecycle (P-01 request processing: classify, assign, record, track)."""
-    working = "open pending_customer pending_third_party"
+    pending = "pending_customer pending_third_party"
+    working = f"open {pending}"
     return ProcessDefinition(
         name="ticket",
         description="P-01: a request is classified, assigned, recorded and tracked",
@@ -53,22 +55,31 @@ def ticket_process() -> ProcessDefinition:
             _s("open", "Open", "处理中"),
             _s("pending_customer", "Pending customer", "待客户回复"),
             _s("pending_third_party", "Pending third party", "待第三方"),
-            _s("resolved", "Resolved", "已解决"),
+            _s("resolved", "Resolved", "已解决",
+               timeout=Timeout(after=timedelta(days=7), event="close")),
             _s("closed", "Closed", "已关闭", final=True),
             _s("cancelled", "Cancelled", "已取消", final=True),
         ),
         transitions=(
             _t("assign", "new open", "open", LEADS, requires=("assignee",)),
+            _t("assign", pending, None, LEADS, requires=("assignee",),
+               description="reassigning a pending ticket keeps it pending"),
             _t("reply", "new open", "open"),
-            _t("customer_reply", "pending_customer pending_third_party open", "open",
-               frozenset({"customer"}), description="a customer reply reopens a pending ticket"),
+            _t("reply", pending, None, description="a reminder keeps the ticket pending"),
+            _t("customer_reply", f"{pending} open", "open", CUSTOMER,
+               description="a customer reply reopens a pending ticket (as Zendesk does)"),
+            _t("customer_reply", "new", None, CUSTOMER),
             _t("wait_on_customer", "open", "pending_customer"),
             _t("wait_on_third_party", "open", "pending_third_party"),
-            _t("resume", "pending_customer pending_third_party", "open"),
+            _t("resume", pending, "open"),
+            _t("change_priority", f"new {working}", None, LEADS,
+               description="only a lead or higher changes priority"),
+            _t("escalate", f"new {working}", None, LEADS,
+               description="only a lead or higher escalates (S-11)"),
             _t("resolve", working, "resolved", requires=("resolution",)),
-            _t("reopen", "resolved", "open", STAFF | {"customer"},
-               guard="within_reopen_window",
-               description="only within the reopen window (default 7 days)"),
+            _t("reopen", "resolved", "open", STAFF | CUSTOMER,
+               guard="at - resolved_at <= 7d",
+               description="only within the reopen window (default 7 days after resolution)"),
             _t("close", "resolved", "closed", STAFF | {"system"}),
             _t("cancel", f"new {working}", "cancelled", LEADS, requires=("reason",)),
         ),

@@ -1,0 +1,117 @@
+"""An :class:`~servicekit.storage.EventStore` on SQLite (stdlib ``sqlite3``): the worked example
+of plugging storage into servicekit.
+
+One table holds every stream: ``(stream_id, version)`` is the primary key, so two writers can
+never store the same version twice even if they race past the version check; the append runs
+in a ``BEGIN IMMEDIATE`` transaction that reads the stream's version, compares it with the
+expected one and inserts the events, all or nothing. Events are stored as their JSON
+(``Event.to_dict``) and rebuilt with ``Event.from_dict``.
+
+Each thread gets its own connection (SQLite connections are not shared across threads); use a
+file path, not ``":memory:"``, when several threads write.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from servicekit.errors import ConcurrencyConflict, InvalidInputError
+from servicekit.events import Event
+from servicekit.storage import check_append
+
+__all__ = ["SqliteEventStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    stream_id TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    event_id  TEXT NOT NULL UNIQUE,
+    type      TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    data      TEXT NOT NULL,
+    PRIMARY KEY (stream_id, version)
+) WITHOUT ROWID
+"""
+
+
+class SqliteEventStore:
+    """Event streams in one SQLite database file.
+
+    ``path`` is a file (created if missing) or ``":memory:"`` (one thread only).
+    ``timeout`` is how long a writer waits for the database lock, in seconds.
+    """
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        if not isinstance(path, (str, Path)) or str(path) == "":
+            raise InvalidInputError(f"path must be a str or Path (got {type(path).__name__})")
+        self.path = str(path)
+        self.timeout = timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._connection().execute(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def append(self, stream_id: str, events: Sequence[Event], expected_version: int) -> int:
+        checked = check_append(stream_id, events, expected_version)
+        rows = [
+            (stream_id, expected_version + i + 1, ev.event_id, ev.type,  # type: ignore[attr-defined]
+             ev.at.isoformat(), json.dumps(ev.to_dict(), ensure_ascii=False))
+            for i, ev in enumerate(checked)
+        ]
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            (actual,) = conn.execute(
+                "SELECT COUNT(*) FROM events WHERE stream_id = ?", (stream_id,)
+            ).fetchone()
+            if actual != expected_version:
+                raise ConcurrencyConflict(stream_id, expected=expected_version, actual=actual)
+            conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.IntegrityError:  # only event_id can clash: the version was checked
+            conn.execute("ROLLBACK")
+            raise InvalidInputError("an event id is already stored") from None
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return expected_version + len(rows)
+
+    def load(self, stream_id: str) -> tuple[Event, ...]:
+        if not isinstance(stream_id, str) or not stream_id:
+            raise InvalidInputError(
+                f"stream_id must be a non-empty string (got {type(stream_id).__name__})"
+            )
+        rows = self._connection().execute(
+            "SELECT data FROM events WHERE stream_id = ? ORDER BY version", (stream_id,)
+        ).fetchall()
+        return tuple(Event.from_dict(json.loads(data)) for (data,) in rows)
+
+    def stream_ids(self) -> tuple[str, ...]:
+        rows = self._connection().execute(
+            "SELECT DISTINCT stream_id FROM events ORDER BY stream_id"
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()

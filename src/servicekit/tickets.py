@@ -1,0 +1,673 @@
+"""The ticket: an immutable, event-sourced aggregate run by a process definition.
+
+A :class:`Ticket` is a value. Each command (``assign``, ``reply``, ``resolve`` …) checks the
+actor's roles and the process's transitions, then returns a *new* ticket whose ``history`` has
+the new events (from :mod:`servicekit.events`) appended and whose ``version`` grew by their
+number. A rejected command raises :class:`~servicekit.errors.TransitionRejected` or
+:class:`~servicekit.errors.PermissionDenied` and the original ticket is untouched.
+
+The lifecycle is data: by default the handbook's ticket process
+(:func:`servicekit.presets.processes.ticket_process`, P-01), which a host may replace with its own
+:class:`~servicekit.processes.ProcessDefinition` (an "awaiting approval" state, a longer reopen
+window, other roles) without code. Commands the library does not know by name are fired with
+:meth:`Ticket.fire`.
+
+The state of a ticket is a function of its history alone: :meth:`Ticket.replay` rebuilds the
+same value from the events, checking every step against the compiled transition table, and is
+the bulk path (hundreds of thousands of events per second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import AwareDatetime, Field, computed_field
+
+from servicekit._model import ValueModel
+from servicekit.errors import (
+    InvalidInputError,
+    NaiveDatetimeError,
+    PermissionDenied,
+    ServiceKitError,
+    TransitionRejected,
+)
+from servicekit.events import (
+    AgentReplied,
+    AnyEvent,
+    CustomerReplied,
+    Event,
+    PriorityChanged,
+    StatusChanged,
+    TicketAssigned,
+    TicketCancelled,
+    TicketClosed,
+    TicketCreated,
+    TicketEscalated,
+    TicketReopened,
+    TicketResolved,
+)
+from servicekit.processes import NameSet, ProcessDefinition, TransitionDef
+
+if TYPE_CHECKING:
+    from servicekit.sla import SlaPolicy, SlaReport
+
+__all__ = ["Actor", "Ticket", "default_ticket_process"]
+
+
+class Actor(ValueModel):
+    """Who issues a command: an id (kept on the events, P-08) and the roles it acts in."""
+
+    id: str = Field(min_length=1)
+    roles: NameSet = Field(min_length=1)
+
+    @classmethod
+    def customer(cls, customer_id: str) -> Actor:
+        return cls(id=customer_id, roles=frozenset({"customer"}))
+
+    @classmethod
+    def system(cls, actor_id: str = "system") -> Actor:
+        """The host's automation (auto-close, timeouts)."""
+        return cls(id=actor_id, roles=frozenset({"system"}))
+
+
+_DEFAULT: list[ProcessDefinition] = []
+
+
+def default_ticket_process() -> ProcessDefinition:
+    """The handbook's ticket process, built once (definitions are immutable)."""
+    if not _DEFAULT:
+        from servicekit.presets.processes import ticket_process
+
+        _DEFAULT.append(ticket_process())
+    return _DEFAULT[0]
+
+
+# The command each built-in event records, and the status it implies for the SLA engine
+# (which reads statuses from events). A transition whose target differs from that status also
+# records a StatusChanged naming the command (a "companion"), so the history always says where
+# the ticket went.
+_COMMAND: dict[type[Event], str] = {
+    TicketAssigned: "assign",
+    AgentReplied: "reply",
+    CustomerReplied: "customer_reply",
+    PriorityChanged: "change_priority",
+    TicketEscalated: "escalate",
+    TicketResolved: "resolve",
+    TicketReopened: "reopen",
+    TicketClosed: "close",
+    TicketCancelled: "cancel",
+}
+_IMPLIED: dict[type[Event], str] = {
+    TicketResolved: "resolved",
+    TicketReopened: "open",
+    TicketClosed: "closed",
+    TicketCancelled: "cancelled",
+}
+BUILT_IN_COMMANDS = frozenset(_COMMAND.values())
+
+
+class Ticket(ValueModel):
+    """A customer-service ticket (P-01: classified, assigned, recorded, tracked).
+
+    Build one with :meth:`open` (or :meth:`replay`); change it only through its commands.
+    """
+
+    error_class: ClassVar[type[ServiceKitError]] = InvalidInputError
+
+    ticket_id: str
+    customer_id: str
+    channel: str
+    category: str
+    priority: str
+    subject: str
+    status: str = Field(description="the process state, e.g. open, pending_customer")
+    assignee: str | None = None
+    escalation_level: int = 0
+    opened_at: AwareDatetime
+    updated_at: AwareDatetime = Field(description="instant of the last event")
+    status_since: AwareDatetime = Field(description="when the ticket entered its status")
+    resolved_at: AwareDatetime | None = Field(
+        default=None, description="the last resolution, cleared by a reopen"
+    )
+    ended_at: AwareDatetime | None = Field(default=None, description="closed or cancelled at")
+    public_replies: int = Field(default=0, description="public agent replies so far")
+    replies_at_first_resolution: int | None = Field(
+        default=None, description="public agent replies when the ticket was first resolved"
+    )
+    reopens: int = 0
+    version: int = Field(description="the number of events in the history")
+    history: tuple[AnyEvent, ...]
+
+    # -- derived ------------------------------------------------------------------------------
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def first_contact_resolution(self) -> bool | None:
+        """M-02 FCR: resolved with exactly one public agent reply and never reopened.
+
+        ``None`` until the ticket is first resolved (a ticket cancelled unresolved stays
+        ``None``: it was not solved at all). Like Zendesk's "one-touch" tickets: a resolution
+        without any public reply is not first-contact resolution.
+        """
+        if self.replies_at_first_resolution is None:
+            return None
+        return self.replies_at_first_resolution == 1 and self.reopens == 0
+
+    @property
+    def process(self) -> ProcessDefinition:
+        """The process definition this ticket runs on."""
+        private = self.__pydantic_private__
+        process = private.get("_process") if private else None
+        return process if process is not None else default_ticket_process()
+
+    @property
+    def status_label(self) -> str:
+        return self.process.state(self.status).label
+
+    @property
+    def status_label_zh(self) -> str:
+        return self.process.state(self.status).label_zh
+
+    @property
+    def is_final(self) -> bool:
+        return self.process.state(self.status).final
+
+    @property
+    def timeout_due_at(self) -> datetime | None:
+        """When the current state's timeout event falls due (``None`` if it has none)."""
+        timeout = self.process.state(self.status).timeout
+        return None if timeout is None else self.status_since + timeout.after
+
+    @property
+    def auto_close_due_at(self) -> datetime | None:
+        """When the ticket closes automatically (the resolved state's timeout, default 7 days
+        after resolution, when the reopen window ends too); ``None`` if nothing is due."""
+        timeout = self.process.state(self.status).timeout
+        if timeout is None or timeout.event != "close":
+            return None
+        return self.status_since + timeout.after
+
+    def allowed_commands(self, actor: Actor | None = None) -> tuple[str, ...]:
+        """The commands the process offers in the current state (to ``actor``'s roles).
+
+        Guards are not evaluated: a listed command may still be rejected by its condition.
+        """
+        table = self.process.table
+        return tuple(
+            e for e in table.events_from(self.status)
+            if actor is None or any(_role_ok(t, actor) for t in table.candidates(self.status, e))
+        )
+
+    def sla(self, policy: SlaPolicy, now: datetime) -> SlaReport:
+        """The SLA report of this ticket at ``now`` (:func:`servicekit.sla.evaluate`)."""
+        from servicekit.sla import evaluate
+
+        return evaluate(policy, self.history, now)
+
+    # -- creation -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        ticket_id: str,
+        customer_id: str,
+        channel: str,
+        category: str,
+        priority: str,
+        subject: str,
+        at: datetime,
+        by: Actor,
+        customer_tier: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        process: ProcessDefinition | None = None,
+    ) -> Ticket:
+        """Open a ticket in the process's initial state (event ``TicketCreated``).
+
+        Anyone may open a ticket; a customer only for themself.
+        """
+        if process is not None and not isinstance(process, ProcessDefinition):
+            raise InvalidInputError(
+                f"process must be a ProcessDefinition, got {type(process).__name__}"
+            )
+        _check_actor("open", "(none)", by)
+        _check_time("open", at, None)
+        if by.roles == {"customer"} and by.id != customer_id:
+            raise PermissionDenied("open", "(none)", "a customer opens tickets only for themself")
+        for name, value in (("ticket_id", ticket_id), ("customer_id", customer_id),
+                            ("channel", channel), ("category", category),
+                            ("priority", priority), ("subject", subject)):
+            if not isinstance(value, str) or not value:
+                raise InvalidInputError(
+                    f"open: {name} must be a non-empty string (got {type(value).__name__})"
+                )
+        event = TicketCreated(
+            ticket_id=ticket_id, at=at, by=by.id, priority=priority, customer_id=customer_id,
+            channel=channel, category=category, subject=subject, customer_tier=customer_tier,
+            attributes=dict(attributes or {}),
+        )
+        definition = process or default_ticket_process()
+        state = _created(event, definition)
+        return _build(state, process)
+
+    @classmethod
+    def replay(cls, history: Iterable[Event], *,
+               process: ProcessDefinition | None = None) -> Ticket:
+        """Rebuild a ticket from its events, checking each against the process.
+
+        Raises :class:`~servicekit.errors.InvalidInputError` naming the first event that the
+        process could not have produced (the wrong ticket, out of order, a transition the
+        state does not allow, a missing status record).
+        """
+        events = history if isinstance(history, tuple) else tuple(history)
+        return _build(_fold(events, process or default_ticket_process()), process)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def assign(self, to: str, *, at: datetime, by: Actor) -> Ticket:
+        """Assign to an agent (P-01). Leads (or higher) assign."""
+        _text("assign", "to", to)
+        return self._run("assign", at, by, {"assignee": to},
+                         lambda **kw: TicketAssigned(assignee=to, **kw))
+
+    def reply(self, *, at: datetime, by: Actor, public: bool = True,
+              fields: Mapping[str, Any] | None = None) -> Ticket:
+        """An agent's reply (``public=False``: an internal note). Stops first response."""
+        if not isinstance(public, bool):
+            raise InvalidInputError(f"reply: public must be a bool (got {type(public).__name__})")
+        return self._run("reply", at, by, dict(fields or {}),
+                         lambda **kw: AgentReplied(public=public, **kw))
+
+    def customer_reply(self, *, at: datetime, by: Actor | None = None,
+                       fields: Mapping[str, Any] | None = None) -> Ticket:
+        """The customer wrote back; on a pending ticket this reopens it to open.
+
+        ``by`` defaults to the ticket's customer.
+        """
+        actor = by if by is not None else Actor.customer(self.customer_id)
+        return self._run("customer_reply", at, actor, dict(fields or {}),
+                         CustomerReplied)
+
+    def wait_on_customer(self, *, at: datetime, by: Actor,
+                         fields: Mapping[str, Any] | None = None) -> Ticket:
+        """Pending the customer: pausable SLA clocks (resolution) stop counting."""
+        return self.fire("wait_on_customer", at=at, by=by, fields=fields)
+
+    def wait_on_third_party(self, *, at: datetime, by: Actor,
+                            fields: Mapping[str, Any] | None = None) -> Ticket:
+        return self.fire("wait_on_third_party", at=at, by=by, fields=fields)
+
+    def resume(self, *, at: datetime, by: Actor,
+               fields: Mapping[str, Any] | None = None) -> Ticket:
+        return self.fire("resume", at=at, by=by, fields=fields)
+
+    def change_priority(self, priority: str, *, at: datetime, by: Actor,
+                        reason: str | None = None) -> Ticket:
+        """Lead (or higher) only. SLA targets follow the new priority (retroactively)."""
+        _text("change_priority", "priority", priority)
+        same = "the ticket already has that priority" if priority == self.priority else None
+        fields = {"priority": priority, "reason": reason}
+        return self._run("change_priority", at, by, fields,
+                         lambda **kw: PriorityChanged(priority=priority, reason=reason, **kw),
+                         refuse=same)
+
+    def escalate(self, *, level: int, at: datetime, by: Actor,
+                 reason: str | None = None) -> Ticket:
+        """Escalate to ``level`` (higher than the current one; S-11). Lead (or higher) only."""
+        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+            raise InvalidInputError(
+                f"escalate: level must be an int of at least 1 (got {type(level).__name__})"
+            )
+        lower = (f"the ticket is already at escalation level {self.escalation_level}"
+                 if level <= self.escalation_level else None)
+        return self._run("escalate", at, by, {"level": level, "reason": reason},
+                         lambda **kw: TicketEscalated(level=level, reason=reason, **kw),
+                         refuse=lower)
+
+    def resolve(self, *, at: datetime, by: Actor, resolution: str,
+                fields: Mapping[str, Any] | None = None) -> Ticket:
+        _text("resolve", "resolution", resolution)
+        data = {**(fields or {}), "resolution": resolution}
+        return self._run("resolve", at, by, data,
+                         lambda **kw: TicketResolved(resolution=resolution, **kw))
+
+    def reopen(self, *, at: datetime, by: Actor | None = None,
+               fields: Mapping[str, Any] | None = None) -> Ticket:
+        """Reopen a resolved ticket, only within the reopen window (default 7 days).
+
+        Staff or the ticket's own customer (the default ``by``).
+        """
+        actor = by if by is not None else Actor.customer(self.customer_id)
+        return self._run("reopen", at, actor, dict(fields or {}),
+                         TicketReopened)
+
+    def close(self, *, at: datetime, by: Actor,
+              fields: Mapping[str, Any] | None = None) -> Ticket:
+        return self._run("close", at, by, dict(fields or {}), TicketClosed)
+
+    def cancel(self, *, at: datetime, by: Actor, reason: str) -> Ticket:
+        """Withdraw the ticket (duplicate, spam, raised in error). Lead (or higher) only."""
+        _text("cancel", "reason", reason)
+        return self._run("cancel", at, by, {"reason": reason},
+                         lambda **kw: TicketCancelled(reason=reason, **kw))
+
+    def fire(self, event: str, *, at: datetime, by: Actor,
+             fields: Mapping[str, Any] | None = None) -> Ticket:
+        """Fire any transition of the process by its event name.
+
+        For the host's own transitions (``request_approval``, ``approve`` …) and the
+        built-in status moves; recorded as :class:`~servicekit.events.StatusChanged` naming
+        the event. Built-in commands with their own event (``reply``, ``resolve`` …) must be
+        called by their method, which takes their arguments.
+        """
+        if not isinstance(event, str):
+            raise InvalidInputError(f"fire: event must be a str (got {type(event).__name__})")
+        if event in BUILT_IN_COMMANDS:
+            raise InvalidInputError(f"fire: {event} has its own method; call ticket.{event}()")
+        status = self.status
+        return self._run(
+            event, at, by, dict(fields or {}),
+            lambda target, **kw: StatusChanged(status=target or status, event=event, **kw),
+            pass_target=True,
+        )
+
+    def apply_timeouts(self, now: datetime) -> Ticket:
+        """Fire the current state's timeout event if it is due at ``now`` (by the system actor,
+        at the due instant). Returns the ticket unchanged when nothing is due."""
+        _check_time("apply_timeouts", now, None)
+        due = self.timeout_due_at
+        if due is None or due > now:
+            return self
+        timeout = self.process.state(self.status).timeout
+        assert timeout is not None
+        system = Actor.system()
+        at = max(due, self.updated_at)
+        if timeout.event == "close":
+            return self.close(at=at, by=system)
+        return self.fire(timeout.event, at=at, by=system)
+
+    # -- the command pipeline -----------------------------------------------------------------
+
+    def _run(self, command: str, at: datetime, by: Actor, fields: dict[str, Any],
+             make: Callable[..., Event], *, pass_target: bool = False,
+             refuse: str | None = None) -> Ticket:
+        """Check, then record: actor and time, the transition, the roles, the guard, the
+        required fields; ``refuse`` is the command's own reason to reject (checked after
+        the roles)."""
+        status = self.status
+        _check_actor(command, status, by)
+        _check_time(command, at, self.updated_at)
+        process = self.process
+        candidates = process.table.candidates(status, command)
+        if not candidates:
+            if not any(t.event == command for t in process.transitions):
+                raise TransitionRejected(command, status,
+                                         f"the {process.name} process has no {command!r} event")
+            raise TransitionRejected(command, status, f"no {command!r} transition from {status!r}")
+        permitted = [t for t in candidates if _role_ok(t, by)]
+        if not permitted:
+            roles = sorted(set().union(*(t.roles for t in candidates)))
+            raise PermissionDenied(command, status,
+                                   f"requires one of the roles {', '.join(roles)}")
+        if not any(_staff(t, by) for t in permitted) and by.id != self.customer_id:
+            raise PermissionDenied(command, status, "a customer acts only on their own tickets")
+        if refuse is not None:
+            raise TransitionRejected(command, status, refuse)
+        transition = _choose(command, status, permitted, lambda: self._facts(at, fields))
+        missing = [f for f in transition.requires if fields.get(f) in (None, "")]
+        if missing:
+            raise InvalidInputError(f"{command}: requires {', '.join(missing)}")
+        common = {"ticket_id": self.ticket_id, "at": at, "by": by.id,
+                  "fields": {k: v for k, v in fields.items()
+                             if k not in _EVENT_FIELDS.get(command, ())}}
+        first = make(transition.target, **common) if pass_target else make(**common)
+        events: list[Event] = [first]
+        target = transition.target or status
+        implied = _IMPLIED.get(type(first), status) if not pass_target else target
+        if implied != target:
+            events.append(StatusChanged(ticket_id=self.ticket_id, at=at, by=by.id,
+                                        status=target, event=command))
+        state = dict(self.__dict__)
+        history = self.history + tuple(events)
+        for ev in events:
+            _apply(state, ev)
+        state["history"] = history
+        return _build(state, self.__pydantic_private__.get("_process")
+                      if self.__pydantic_private__ else None)
+
+    def _facts(self, at: datetime, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """What guards may read: the command's fields, the ticket's fields and ``at``."""
+        facts: dict[str, Any] = dict(self.__dict__)
+        del facts["history"]
+        facts["first_contact_resolution"] = self.first_contact_resolution
+        facts.update(fields)
+        facts["at"] = at
+        return facts
+
+
+# fields a built-in event carries as its own attributes (not repeated in ``fields``)
+_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "assign": ("assignee",),
+    "change_priority": ("priority", "reason"),
+    "escalate": ("level", "reason"),
+    "resolve": ("resolution",),
+    "cancel": ("reason",),
+}
+
+
+def _staff(t: TransitionDef, by: Actor) -> bool:
+    """Whether ``by`` is allowed ``t`` by a role other than customer."""
+    if not t.roles:
+        return True
+    return bool((t.roles & by.roles) - {"customer"})
+
+
+def _role_ok(t: TransitionDef, by: Actor) -> bool:
+    return not t.roles or not t.roles.isdisjoint(by.roles)
+
+
+def _choose(command: str, status: str, permitted: Sequence[TransitionDef],
+            facts_of: Callable[[], Mapping[str, Any]]) -> TransitionDef:
+    facts: Mapping[str, Any] | None = None
+    for t in permitted:
+        if t.guard is None:
+            return t
+        if facts is None:
+            facts = facts_of()
+        if t.guard.evaluate(facts):
+            return t
+    guards = "; ".join(str(t.guard) for t in permitted if t.guard is not None)
+    reason = f"the condition {guards!r} does not hold"
+    if command == "reopen":
+        reason = f"the reopen window has passed ({guards})"
+    raise TransitionRejected(command, status, reason)
+
+
+def _text(command: str, name: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(
+            f"{command}: {name} must be a non-empty string (got {type(value).__name__})"
+        )
+
+
+def _check_actor(command: str, status: str, by: object) -> None:
+    if not isinstance(by, Actor):
+        raise InvalidInputError(f"{command}: by must be an Actor (got {type(by).__name__})")
+
+
+def _check_time(command: str, at: object, last: datetime | None) -> None:
+    if not isinstance(at, datetime):
+        raise InvalidInputError(f"{command}: at must be a datetime (got {type(at).__name__})")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise NaiveDatetimeError(f"{command}: at must be timezone-aware (got a naive datetime)")
+    if last is not None and at < last:
+        raise InvalidInputError(f"{command}: at is earlier than the ticket's last event")
+
+
+# -- state from events (shared by the commands and replay) ------------------------------------
+
+def _created(ev: TicketCreated, process: ProcessDefinition) -> dict[str, Any]:
+    return {
+        "ticket_id": ev.ticket_id,
+        "customer_id": ev.customer_id or "",
+        "channel": ev.channel or "",
+        "category": ev.category or "",
+        "priority": ev.priority,
+        "subject": ev.subject or "",
+        "status": process.initial.id,
+        "assignee": None,
+        "escalation_level": 0,
+        "opened_at": ev.at,
+        "updated_at": ev.at,
+        "status_since": ev.at,
+        "resolved_at": None,
+        "ended_at": None,
+        "public_replies": 0,
+        "replies_at_first_resolution": None,
+        "reopens": 0,
+        "version": 1,
+        "history": (ev,),
+    }
+
+
+def _apply(state: dict[str, Any], ev: Event) -> None:
+    """Apply one (already checked) event to a ticket's fields."""
+    kind = type(ev)
+    at = ev.at
+    status = state["status"]
+    new_status = status
+    if kind is StatusChanged:
+        new_status = ev.status  # type: ignore[attr-defined]
+    elif kind is AgentReplied:
+        if ev.public:  # type: ignore[attr-defined]
+            state["public_replies"] += 1
+    elif kind is TicketAssigned:
+        state["assignee"] = ev.assignee  # type: ignore[attr-defined]
+    elif kind is PriorityChanged:
+        state["priority"] = ev.priority  # type: ignore[attr-defined]
+    elif kind is TicketEscalated:
+        state["escalation_level"] = ev.level  # type: ignore[attr-defined]
+    elif kind is TicketResolved:
+        new_status = "resolved"
+        state["resolved_at"] = at
+        if state["replies_at_first_resolution"] is None:
+            state["replies_at_first_resolution"] = state["public_replies"]
+    elif kind is TicketReopened:
+        new_status = "open"
+        state["resolved_at"] = None
+        state["reopens"] += 1
+    elif kind is TicketClosed:
+        new_status = "closed"
+        state["ended_at"] = at
+    elif kind is TicketCancelled:
+        new_status = "cancelled"
+        state["ended_at"] = at
+    if new_status != status:
+        state["status"] = new_status
+        state["status_since"] = at
+    state["updated_at"] = at
+    state["version"] += 1
+
+
+_FIELDS_SET = frozenset(Ticket.model_fields)
+
+
+def _build(state: dict[str, Any], process: ProcessDefinition | None) -> Ticket:
+    """A Ticket from checked state, without validating again (the fast path)."""
+    ticket = Ticket.__new__(Ticket)
+    object.__setattr__(ticket, "__dict__", state)
+    object.__setattr__(ticket, "__pydantic_fields_set__", set(_FIELDS_SET))
+    object.__setattr__(ticket, "__pydantic_extra__", None)
+    object.__setattr__(ticket, "__pydantic_private__", {"_process": process})
+    return ticket
+
+
+def _history_error(index: int, ev: object, reason: str) -> InvalidInputError:
+    kind = type(ev).__name__
+    return InvalidInputError(f"history[{index}] ({kind}): {reason}")
+
+
+def _fold(events: tuple[Event, ...], process: ProcessDefinition) -> dict[str, Any]:
+    """Replay: check every event against the transition table and apply it."""
+    if not events:
+        raise InvalidInputError("history is empty; a ticket starts with TicketCreated")
+    first = events[0]
+    if type(first) is not TicketCreated:
+        raise _history_error(0, first, "a ticket's history starts with TicketCreated")
+    state = _created(first, process)
+    state["history"] = events
+    ticket_id = first.ticket_id
+    candidates = process.table.candidates
+    last_at = first.at
+    companion: tuple[str, str] | None = None  # (command, status) a StatusChanged must record
+    for index in range(1, len(events)):
+        ev = events[index]
+        kind = type(ev)
+        if not isinstance(ev, Event) or kind is TicketCreated:
+            raise _history_error(index, ev, "not an event a ticket records after its creation")
+        if ev.ticket_id != ticket_id:
+            raise _history_error(index, ev, "belongs to another ticket")
+        if ev.at < last_at:
+            raise _history_error(index, ev, "is earlier than the event before it")
+        last_at = ev.at
+        if companion is not None:
+            if (kind is not StatusChanged or ev.event != companion[0]  # type: ignore[attr-defined]
+                    or ev.status != companion[1]):  # type: ignore[attr-defined]
+                raise _history_error(index, ev, f"expected the StatusChanged of "
+                                                f"{companion[0]} to {companion[1]!r}")
+            companion = None
+            _apply(state, ev)
+            continue
+        command, target = _replay_move(index, ev, state, candidates)
+        _apply(state, ev)
+        if state["status"] != target:
+            if kind is StatusChanged:
+                raise _history_error(index, ev, f"{command} leads to {target!r}")
+            companion = (command, target)
+    if companion is not None:
+        raise _history_error(len(events), None, f"missing the StatusChanged of {companion[0]}")
+    return state
+
+
+def _replay_move(index: int, ev: Event, state: Mapping[str, Any],
+                 candidates: Callable[[str, str], tuple[TransitionDef, ...]]) -> tuple[str, str]:
+    """The command an event records and the state the process says it leads to."""
+    status = state["status"]
+    kind = type(ev)
+    if kind is StatusChanged:
+        command = ev.event  # type: ignore[attr-defined]
+        if command is None or command in BUILT_IN_COMMANDS:
+            raise _history_error(index, ev, "a status change without its transition")
+    else:
+        found = _COMMAND.get(kind)
+        if found is None:
+            raise _history_error(index, ev, "not an event a ticket records")
+        command = found
+    moves = candidates(status, command)
+    if not moves:
+        raise _history_error(index, ev, f"{command} is not allowed in state {status!r}")
+    if len(moves) == 1 and moves[0].guard is None:
+        move = moves[0]
+    else:
+        facts = _replay_facts(state, ev)
+        chosen = next((t for t in moves if t.guard is None or t.guard.evaluate(facts)), None)
+        if chosen is None:
+            raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds")
+        move = chosen
+    return command, move.target or status
+
+
+def _replay_facts(state: Mapping[str, Any], ev: Event) -> dict[str, Any]:
+    facts = {k: v for k, v in state.items() if k != "history"}
+    replies = facts["replies_at_first_resolution"]
+    facts["first_contact_resolution"] = (None if replies is None
+                                         else replies == 1 and facts["reopens"] == 0)
+    facts.update(ev.fields)
+    for name in ("assignee", "priority", "reason", "level", "resolution"):
+        if name in type(ev).model_fields:
+            facts[name] = getattr(ev, name)
+    facts["at"] = ev.at
+    return facts
+
