@@ -95,6 +95,10 @@ def test_demo_runs_and_shows_the_china_2026_calendar() -> None:
     assert "S-02 preliminary solution within 24 business hours -> due Sat 2026-10-10 16:30" in text
     assert "CalendarCoverageError for 2027" in text
     assert "agrees with the scalar path: True" in text
+    # section 8: the ticket on the process engine (P-01, P-08) and its storage
+    assert "Ticket.replay(t.history) == t: True" in text
+    assert "escalate not permitted in state 'open': requires one of the roles lead, manager" in text
+    assert "the second gets concurrency conflict: expected stream version 8, found 9" in text
 
 
 @pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
@@ -111,3 +115,9 @@ def test_complaint_deadline_example_values() -> None:
     assert by_id["C-102"][1].isoformat() == "2026-10-08T11:30:00+08:00"
     assert by_id["C-102"][2].isoformat() == "2026-10-10T16:30:00+08:00"
     assert by_id["C-103"][3] is True  # answered exactly at the due instant: met
+
+
+def test_ticket_service_example_values() -> None:
+    """The example host service: roles refused, a cancel, the 7-day auto-close sweep (P-01)."""
+    module = runpy.run_path(str(ROOT / "examples" / "ticket_service.py"))
+    assert module["main"]() == {"T-1": "closed", "T-2": "open", "T-3": "new", "T-4": "cancelled"}

@@ -7,7 +7,10 @@ in business hours, the coverage edge at the end of the announced year, and the v
 Then the rule engine on the handbook preset: a complaint's priority (K-02/K-03), its routing
 (K-01) and the remedies owed when a commitment is missed (K-06), with an explanation. Then the
 SLA engine: the complaint's clocks (S-01, S-02, S-04, S-08) hour by hour, the escalation
-ladder (S-11), the remedies owed, and bulk evaluation. Fixed instants and seeded data only.
+ladder (S-11), the remedies owed, and bulk evaluation. Then a ticket's life on the process
+engine (P-01, P-08): roles, a rejected command, the reopen window, first-contact resolution
+(M-02), replay, and storage in SQLite with a concurrency conflict. Fixed instants and seeded
+data only.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ def run(echo: Echo = print) -> None:
     _rules(echo)
     echo("")
     _sla(echo)
+    echo("")
+    _tickets(echo)
 
 
 def _national_day(cal: BusinessCalendar, echo: Echo) -> None:
@@ -200,3 +205,64 @@ def _sla(echo: Echo) -> None:
     breached = int((states == "breached").sum())
     echo(f"   evaluate_many: 5,000 tickets, 50,000 events in {took:.2f} s; "
          f"{breached:,} of {len(states):,} clocks breached")
+
+
+def _tickets(echo: Echo) -> None:
+    from servicekit.adapters.sqlite import SqliteEventStore
+    from servicekit.errors import ConcurrencyConflict, PermissionDenied, TransitionRejected
+    from servicekit.presets import handbook
+    from servicekit.storage import TicketRepository
+    from servicekit.tickets import Actor, Ticket
+
+    agent = Actor(id="u-7", roles=frozenset({"agent"}))
+    lead = Actor(id="u-1", roles=frozenset({"lead"}))
+    t0 = datetime(2026, 11, 2, 9, 0, tzinfo=SHANGHAI)
+
+    def at(minutes: int) -> datetime:
+        return t0 + timedelta(minutes=minutes)
+
+    echo("8. A ticket on the process engine (P-01): every command checked against the ticket "
+         "process, every step an event (P-08)")
+    t = Ticket.open(ticket_id="T-100", customer_id="C-9", channel="email", category="complaint",
+                    priority="P2", subject="invoice twice", at=t0, by=agent)
+    t = t.assign(to="u-7", at=at(10), by=lead)
+    t = t.reply(at=at(25), by=agent)
+    t = t.wait_on_customer(at=at(26), by=agent)
+    t = t.customer_reply(at=at(24 * 60))
+    echo(f"   after open, assign, reply, wait, customer reply: {t.status} "
+         f"({t.status_label_zh}), version {t.version}")
+    attempts: tuple[tuple[str, Callable[[], Ticket]], ...] = (
+        ("an agent escalating", lambda: t.escalate(level=1, at=at(1500), by=agent)),
+        ("closing an open ticket", lambda: t.close(at=at(1500), by=agent)),
+    )
+    for attempt, command in attempts:
+        try:
+            command()
+        except (PermissionDenied, TransitionRejected) as exc:
+            echo(f"   {attempt}: {type(exc).__name__}: {exc}")
+    t = t.resolve(at=at(1530), by=agent, resolution="refund issued")
+    echo(f"   resolved; first-contact resolution (M-02): {t.first_contact_resolution}; "
+         f"closes automatically at {_fmt(t.auto_close_due_at or t0)}")
+    late = t.resolved_at + timedelta(days=8) if t.resolved_at else t0
+    try:
+        t.reopen(at=late)
+    except TransitionRejected as exc:
+        echo(f"   the customer reopening 8 days later: {exc}")
+    report = t.sla(handbook.sla_policy(), at(1600))
+    echo("   its SLA report: " + ", ".join(f"{name} {s.state}" for name, s in report.items()))
+    echo(f"   Ticket.replay(t.history) == t: {Ticket.replay(t.history) == t}")
+
+    store = SqliteEventStore(":memory:")
+    repo = TicketRepository(store)
+    repo.add(t)
+    first = repo.get("T-100")
+    second = repo.get("T-100")
+    repo.save(first.close(at=at(1700), by=agent), first.version)
+    try:
+        repo.save(second.apply_timeouts(late), second.version)
+    except ConcurrencyConflict as exc:
+        echo(f"   two writers on one ticket in SQLite: the second gets {exc}")
+    stored = repo.get("T-100")
+    echo(f"   stored: {stored.status}, {stored.version} events, "
+         + " -> ".join(type(e).__name__ for e in stored.history))
+    store.close()
