@@ -9,10 +9,18 @@ round-trip through the ``type`` field.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import uuid4
 
-from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    WrapSerializer,
+)
 
 from servicekit._model import ValueModel, describe_validation_error
 from servicekit.errors import InvalidInputError, ServiceKitError
@@ -39,6 +47,21 @@ def _new_id() -> str:
     return str(uuid4())
 
 
+_MINUTE = timedelta(minutes=1)
+
+
+def _instant_json(value: datetime, handler: SerializerFunctionWrapHandler) -> Any:
+    """JSON keeps offsets to the minute; an offset with seconds (local mean time before 1901,
+    for instance) is written in UTC instead, so the instant survives the round trip."""
+    offset = value.utcoffset()
+    if offset is not None and offset % _MINUTE:
+        value = value.astimezone(UTC)
+    return handler(value)
+
+
+Instant = Annotated[AwareDatetime, WrapSerializer(_instant_json, when_used="json")]
+
+
 class Event(ValueModel):
     """Common fields of every event."""
 
@@ -46,7 +69,7 @@ class Event(ValueModel):
 
     event_id: str = Field(default_factory=_new_id, min_length=1)
     ticket_id: str = Field(min_length=1)
-    at: AwareDatetime
+    at: Instant
     by: str | None = Field(default=None, description="id of the actor who did it (P-08)")
     fields: dict[str, Any] = Field(
         default_factory=dict, description="extra data the command carried (process fields)"

@@ -23,7 +23,13 @@ from servicekit.events import Event
 from servicekit.processes import ProcessDefinition
 from servicekit.tickets import Ticket
 
-__all__ = ["EventStore", "InMemoryEventStore", "TicketRepository", "check_append"]
+__all__ = [
+    "EventStore",
+    "InMemoryEventStore",
+    "TicketRepository",
+    "check_append",
+    "check_stream_id",
+]
 
 
 @runtime_checkable
@@ -41,12 +47,18 @@ class EventStore(Protocol):
         ...
 
 
-def check_append(stream_id: object, events: object, expected_version: object) -> list[Event]:
-    """Validate ``append``'s arguments (for adapters): a typed error before any write."""
+def check_stream_id(stream_id: object) -> str:
+    """Validate a stream id (for adapters): a non-empty string."""
     if not isinstance(stream_id, str) or not stream_id:
         raise InvalidInputError(
             f"stream_id must be a non-empty string (got {type(stream_id).__name__})"
         )
+    return stream_id
+
+
+def check_append(stream_id: object, events: object, expected_version: object) -> list[Event]:
+    """Validate ``append``'s arguments (for adapters): a typed error before any write."""
+    check_stream_id(stream_id)
     if isinstance(expected_version, bool) or not isinstance(expected_version, int) or (
         expected_version < 0
     ):
@@ -86,6 +98,7 @@ class InMemoryEventStore:
             return expected_version + len(checked)
 
     def load(self, stream_id: str) -> tuple[Event, ...]:
+        check_stream_id(stream_id)
         with self._lock:
             return tuple(self._streams.get(stream_id, ()))
 

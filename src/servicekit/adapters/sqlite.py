@@ -21,7 +21,7 @@ from pathlib import Path
 
 from servicekit.errors import ConcurrencyConflict, InvalidInputError
 from servicekit.events import Event
-from servicekit.storage import check_append
+from servicekit.storage import check_append, check_stream_id
 
 __all__ = ["SqliteEventStore"]
 
@@ -86,6 +86,9 @@ class SqliteEventStore:
         except sqlite3.IntegrityError:  # only event_id can clash: the version was checked
             conn.execute("ROLLBACK")
             raise InvalidInputError("an event id is already stored") from None
+        except UnicodeEncodeError:
+            conn.execute("ROLLBACK")
+            raise _unencodable() from None
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -93,13 +96,13 @@ class SqliteEventStore:
         return expected_version + len(rows)
 
     def load(self, stream_id: str) -> tuple[Event, ...]:
-        if not isinstance(stream_id, str) or not stream_id:
-            raise InvalidInputError(
-                f"stream_id must be a non-empty string (got {type(stream_id).__name__})"
-            )
-        rows = self._connection().execute(
-            "SELECT data FROM events WHERE stream_id = ? ORDER BY version", (stream_id,)
-        ).fetchall()
+        check_stream_id(stream_id)
+        try:
+            rows = self._connection().execute(
+                "SELECT data FROM events WHERE stream_id = ? ORDER BY version", (stream_id,)
+            ).fetchall()
+        except UnicodeEncodeError:
+            raise _unencodable() from None
         return tuple(Event.from_dict(json.loads(data)) for (data,) in rows)
 
     def stream_ids(self) -> tuple[str, ...]:
@@ -115,3 +118,7 @@ class SqliteEventStore:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+def _unencodable() -> InvalidInputError:
+    return InvalidInputError("text SQLite cannot store as UTF-8 (a lone surrogate)")
