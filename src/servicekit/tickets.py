@@ -20,7 +20,7 @@ the bulk path (hundreds of thousands of events per second).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import AwareDatetime, Field, computed_field
@@ -178,7 +178,7 @@ class Ticket(ValueModel):
     def timeout_due_at(self) -> datetime | None:
         """When the current state's timeout event falls due (``None`` if it has none)."""
         timeout = self.process.state(self.status).timeout
-        return None if timeout is None else self.status_since + timeout.after
+        return None if timeout is None else _later(self.status_since, timeout.after)
 
     @property
     def auto_close_due_at(self) -> datetime | None:
@@ -187,7 +187,7 @@ class Ticket(ValueModel):
         timeout = self.process.state(self.status).timeout
         if timeout is None or timeout.event != "close":
             return None
-        return self.status_since + timeout.after
+        return _later(self.status_since, timeout.after)
 
     def allowed_commands(self, actor: Actor | None = None) -> tuple[str, ...]:
         """The commands the process offers in the current state (to ``actor``'s roles).
@@ -230,7 +230,12 @@ class Ticket(ValueModel):
         """
         if process is not None and not isinstance(process, ProcessDefinition):
             raise InvalidInputError(
-                f"process must be a ProcessDefinition, got {type(process).__name__}"
+                f"open: process must be a ProcessDefinition (got {type(process).__name__})"
+            )
+        _optional_text("open", "customer_tier", customer_tier)
+        if attributes is not None and not isinstance(attributes, Mapping):
+            raise InvalidInputError(
+                f"open: attributes must be a mapping (got {type(attributes).__name__})"
             )
         _check_actor("open", "(none)", by)
         _check_time("open", at, None)
@@ -261,6 +266,14 @@ class Ticket(ValueModel):
         process could not have produced (the wrong ticket, out of order, a transition the
         state does not allow, a missing status record).
         """
+        if process is not None and not isinstance(process, ProcessDefinition):
+            raise InvalidInputError(
+                f"replay: process must be a ProcessDefinition (got {type(process).__name__})"
+            )
+        if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
+            raise InvalidInputError(
+                f"replay: history must be an iterable of events (got {type(history).__name__})"
+            )
         events = history if isinstance(history, tuple) else tuple(history)
         return _build(_fold(events, process or default_ticket_process()), process)
 
@@ -277,7 +290,7 @@ class Ticket(ValueModel):
         """An agent's reply (``public=False``: an internal note). Stops first response."""
         if not isinstance(public, bool):
             raise InvalidInputError(f"reply: public must be a bool (got {type(public).__name__})")
-        return self._run("reply", at, by, dict(fields or {}),
+        return self._run("reply", at, by, _fields("reply", fields),
                          lambda **kw: AgentReplied(public=public, **kw))
 
     def customer_reply(self, *, at: datetime, by: Actor | None = None,
@@ -287,7 +300,8 @@ class Ticket(ValueModel):
         ``by`` defaults to the ticket's customer.
         """
         actor = by if by is not None else Actor.customer(self.customer_id)
-        return self._run("customer_reply", at, actor, dict(fields or {}),
+        return self._run("customer_reply", at, actor,
+                         _fields("customer_reply", fields),
                          CustomerReplied)
 
     def wait_on_customer(self, *, at: datetime, by: Actor,
@@ -307,6 +321,7 @@ class Ticket(ValueModel):
                         reason: str | None = None) -> Ticket:
         """Lead (or higher) only. SLA targets follow the new priority (retroactively)."""
         _text("change_priority", "priority", priority)
+        _optional_text("change_priority", "reason", reason)
         same = "the ticket already has that priority" if priority == self.priority else None
         fields = {"priority": priority, "reason": reason}
         return self._run("change_priority", at, by, fields,
@@ -320,6 +335,7 @@ class Ticket(ValueModel):
             raise InvalidInputError(
                 f"escalate: level must be an int of at least 1 (got {type(level).__name__})"
             )
+        _optional_text("escalate", "reason", reason)
         lower = (f"the ticket is already at escalation level {self.escalation_level}"
                  if level <= self.escalation_level else None)
         return self._run("escalate", at, by, {"level": level, "reason": reason},
@@ -329,7 +345,7 @@ class Ticket(ValueModel):
     def resolve(self, *, at: datetime, by: Actor, resolution: str,
                 fields: Mapping[str, Any] | None = None) -> Ticket:
         _text("resolve", "resolution", resolution)
-        data = {**(fields or {}), "resolution": resolution}
+        data = {**_fields("resolve", fields), "resolution": resolution}
         return self._run("resolve", at, by, data,
                          lambda **kw: TicketResolved(resolution=resolution, **kw))
 
@@ -340,12 +356,12 @@ class Ticket(ValueModel):
         Staff or the ticket's own customer (the default ``by``).
         """
         actor = by if by is not None else Actor.customer(self.customer_id)
-        return self._run("reopen", at, actor, dict(fields or {}),
+        return self._run("reopen", at, actor, _fields("reopen", fields),
                          TicketReopened)
 
     def close(self, *, at: datetime, by: Actor,
               fields: Mapping[str, Any] | None = None) -> Ticket:
-        return self._run("close", at, by, dict(fields or {}), TicketClosed)
+        return self._run("close", at, by, _fields("close", fields), TicketClosed)
 
     def cancel(self, *, at: datetime, by: Actor, reason: str) -> Ticket:
         """Withdraw the ticket (duplicate, spam, raised in error). Lead (or higher) only."""
@@ -368,7 +384,7 @@ class Ticket(ValueModel):
             raise InvalidInputError(f"fire: {event} has its own method; call ticket.{event}()")
         status = self.status
         return self._run(
-            event, at, by, dict(fields or {}),
+            event, at, by, _fields(event, fields),
             lambda target, **kw: StatusChanged(status=target or status, event=event, **kw),
             pass_target=True,
         )
@@ -386,6 +402,10 @@ class Ticket(ValueModel):
         at = max(due, self.updated_at)
         if timeout.event == "close":
             return self.close(at=at, by=system)
+        if timeout.event in BUILT_IN_COMMANDS:
+            raise InvalidInputError(
+                f"apply_timeouts: {timeout.event} takes arguments; fire it from the host"
+            )
         return self.fire(timeout.event, at=at, by=system)
 
     # -- the command pipeline -----------------------------------------------------------------
@@ -411,7 +431,7 @@ class Ticket(ValueModel):
             roles = sorted(set().union(*(t.roles for t in candidates)))
             raise PermissionDenied(command, status,
                                    f"requires one of the roles {', '.join(roles)}")
-        if not any(_staff(t, by) for t in permitted) and by.id != self.customer_id:
+        if by.id != self.customer_id and not any(_as_staff(t, by) for t in permitted):
             raise PermissionDenied(command, status, "a customer acts only on their own tickets")
         if refuse is not None:
             raise TransitionRejected(command, status, refuse)
@@ -422,7 +442,10 @@ class Ticket(ValueModel):
         common = {"ticket_id": self.ticket_id, "at": at, "by": by.id,
                   "fields": {k: v for k, v in fields.items()
                              if k not in _EVENT_FIELDS.get(command, ())}}
-        first = make(transition.target, **common) if pass_target else make(**common)
+        try:
+            first = make(transition.target, **common) if pass_target else make(**common)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{command}: {exc}", problems=exc.problems) from None
         events: list[Event] = [first]
         target = transition.target or status
         implied = _IMPLIED.get(type(first), status) if not pass_target else target
@@ -457,11 +480,17 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _staff(t: TransitionDef, by: Actor) -> bool:
-    """Whether ``by`` is allowed ``t`` by a role other than customer."""
-    if not t.roles:
-        return True
-    return bool((t.roles & by.roles) - {"customer"})
+_CUSTOMER = frozenset({"customer"})
+
+
+def _as_staff(t: TransitionDef, by: Actor) -> bool:
+    """Whether ``by`` may fire ``t`` through a role other than customer (the customer role
+    acts only on the actor's own tickets)."""
+    staff_roles = by.roles - _CUSTOMER
+    return bool(staff_roles) and (not t.roles or not t.roles.isdisjoint(staff_roles))
+
+# names the host's extra fields may not take: guards read the ticket's own values under them
+_RESERVED = frozenset(Ticket.model_fields) | {"at", "first_contact_resolution"}
 
 
 def _role_ok(t: TransitionDef, by: Actor) -> bool:
@@ -483,6 +512,33 @@ def _choose(command: str, status: str, permitted: Sequence[TransitionDef],
     if command == "reopen":
         reason = f"the reopen window has passed ({guards})"
     raise TransitionRejected(command, status, reason)
+
+
+def _later(moment: datetime, span: timedelta) -> datetime:
+    """``moment + span`` in elapsed time (across a DST change too), in ``moment``'s zone."""
+    return (moment.astimezone(UTC) + span).astimezone(moment.tzinfo)
+
+
+def _optional_text(command: str, name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError(
+            f"{command}: {name} must be a string or None (got {type(value).__name__})"
+        )
+
+
+def _fields(command: str, fields: object) -> dict[str, Any]:
+    """The host's extra fields: a mapping with string keys that do not shadow the ticket's own
+    values (guards read those under their names)."""
+    if fields is None:
+        return {}
+    if not isinstance(fields, Mapping) or not all(isinstance(k, str) for k in fields):
+        raise InvalidInputError(
+            f"{command}: fields must be a mapping with string keys (got {type(fields).__name__})"
+        )
+    reserved = sorted(k for k in fields if k in _RESERVED)
+    if reserved:
+        raise InvalidInputError(f"{command}: fields may not redefine {', '.join(reserved)}")
+    return dict(fields)
 
 
 def _text(command: str, name: str, value: object) -> None:
@@ -602,6 +658,8 @@ def _fold(events: tuple[Event, ...], process: ProcessDefinition) -> dict[str, An
     candidates = process.table.candidates
     last_at = first.at
     companion: tuple[str, str] | None = None  # (command, status) a StatusChanged must record
+    previous: Event = first  # the event a companion StatusChanged belongs to
+    seen = {first.event_id}
     for index in range(1, len(events)):
         ev = events[index]
         kind = type(ev)
@@ -612,14 +670,23 @@ def _fold(events: tuple[Event, ...], process: ProcessDefinition) -> dict[str, An
         if ev.at < last_at:
             raise _history_error(index, ev, "is earlier than the event before it")
         last_at = ev.at
+        if ev.event_id in seen:
+            raise _history_error(index, ev, "repeats an event id")
+        seen.add(ev.event_id)
         if companion is not None:
             if (kind is not StatusChanged or ev.event != companion[0]  # type: ignore[attr-defined]
-                    or ev.status != companion[1]):  # type: ignore[attr-defined]
+                    or ev.status != companion[1]  # type: ignore[attr-defined]
+                    or ev.at != previous.at or ev.by != previous.by):
                 raise _history_error(index, ev, f"expected the StatusChanged of "
                                                 f"{companion[0]} to {companion[1]!r}")
             companion = None
             _apply(state, ev)
             continue
+        previous = ev
+        if kind is TicketEscalated and ev.level <= state["escalation_level"]:  # type: ignore[attr-defined]
+            raise _history_error(index, ev, "an escalation must raise the level")
+        if kind is PriorityChanged and ev.priority == state["priority"]:  # type: ignore[attr-defined]
+            raise _history_error(index, ev, "a priority change must change the priority")
         command, target = _replay_move(index, ev, state, candidates)
         _apply(state, ev)
         if state["status"] != target:
@@ -660,11 +727,12 @@ def _replay_move(index: int, ev: Event, state: Mapping[str, Any],
 
 
 def _replay_facts(state: Mapping[str, Any], ev: Event) -> dict[str, Any]:
-    facts = {k: v for k, v in state.items() if k != "history"}
+    """The facts the live command's guard saw (host fields cannot shadow the ticket's)."""
+    facts = dict(ev.fields)
+    facts.update((k, v) for k, v in state.items() if k != "history")
     replies = facts["replies_at_first_resolution"]
     facts["first_contact_resolution"] = (None if replies is None
                                          else replies == 1 and facts["reopens"] == 0)
-    facts.update(ev.fields)
     for name in ("assignee", "priority", "reason", "level", "resolution"):
         if name in type(ev).model_fields:
             facts[name] = getattr(ev, name)

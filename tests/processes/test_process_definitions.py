@@ -4,7 +4,7 @@ between the fast transition table and python-statemachine."""
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -126,31 +126,118 @@ def test_mermaid_diagram_shows_every_state(name: str) -> None:
     assert d.machine_class() is d.machine_class()  # compiled once
 
 
+#: Facts that make each preset guard true and false (and leave its facts out). The ticket's
+#: reopen guard is a datetime expression: exactly at the 7-day boundary, a microsecond after it,
+#: long after, at the resolution itself, and across a change of time zone.
+_RESOLVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_SHANGHAI = timezone(timedelta(hours=8))
+GUARD_FACTS: dict[str, list[dict[str, Any]]] = {
+    "customer_satisfied == true": [
+        {"customer_satisfied": True}, {"customer_satisfied": False}, {},
+    ],
+    "customer_satisfied == false": [
+        {"customer_satisfied": True}, {"customer_satisfied": False}, {},
+    ],
+    "complex == true": [{"complex": True}, {"complex": False}, {}],
+    "at - resolved_at <= 7d": [
+        {"resolved_at": _RESOLVED, "at": _RESOLVED},
+        {"resolved_at": _RESOLVED, "at": _RESOLVED + timedelta(days=7)},
+        {"resolved_at": _RESOLVED,
+         "at": (_RESOLVED + timedelta(days=6, hours=23)).astimezone(_SHANGHAI)},
+        {"resolved_at": _RESOLVED, "at": _RESOLVED + timedelta(days=7, microseconds=1)},
+        {"resolved_at": _RESOLVED, "at": _RESOLVED + timedelta(days=30)},
+        {"at": _RESOLVED},
+    ],
+}
+
+
+def _guards(d: ProcessDefinition) -> list[str]:
+    return sorted({str(t.guard) for t in d.transitions if t.guard is not None})
+
+
 def _fact_sets(d: ProcessDefinition) -> list[dict[str, Any]]:
-    """Facts that make every guard of a preset both true and false."""
-    keys = sorted({str(t.guard).split()[0] for t in d.transitions if t.guard is not None})
-    return [dict(zip(keys, values, strict=True))
-            for values in itertools.product([True, False], repeat=len(keys))] or [{}]
+    """Facts that make every guard of a preset both true and false: the product of each
+    guard's own fact sets (:data:`GUARD_FACTS`), merged."""
+    missing = [g for g in _guards(d) if g not in GUARD_FACTS]
+    assert not missing, f"add fact sets for the guards {missing} to GUARD_FACTS"
+    per_guard = [GUARD_FACTS[g] for g in _guards(d)]
+    return [{k: v for facts in combination for k, v in facts.items()}
+            for combination in itertools.product(*per_guard)]
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_the_fact_sets_make_every_guard_true_and_false(name: str) -> None:
+    d = PRESETS[name]
+    sets = _fact_sets(d)
+    for t in d.transitions:
+        if t.guard is not None:
+            outcomes = {t.guard.evaluate(facts) for facts in sets}
+            assert outcomes == {True, False}, (t.event, str(t.guard))
+
+
+class _Fired:
+    """A python-statemachine listener recording every transition that ran, targetless
+    transitions (actions that stay in the state) included."""
+
+    def __init__(self) -> None:
+        self.transitions: list[tuple[str, str | None]] = []
+
+    def after_transition(self, event: Any, source: Any, target: Any) -> None:
+        self.transitions.append((str(event), None if target is None else str(target.id)))
+
+
+def test_the_listener_tells_a_targetless_transition_from_no_transition() -> None:
+    """python-statemachine ignores an event without a transition, and a targetless transition
+    leaves the state as it is: only the listener tells the two apart."""
+    machine_class = PRESETS["ticket"].machine_class()
+    for event, fired in (("change_priority", [("change_priority", None)]), ("resolve", [])):
+        listener = _Fired()
+        machine = machine_class(start_value="new", listeners=[listener])
+        machine.send(event, facts={})
+        assert machine.current_state_value == "new"
+        assert listener.transitions == fired
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_transition_table_agrees_with_python_statemachine(name: str) -> None:
-    """The fast path and python-statemachine give the same next state for every state, every
-    event and every guard outcome."""
+    """The fast path and python-statemachine agree, for every state, every event and every guard
+    outcome, on whether a transition fires (a targetless one included) and where it leads."""
     d = PRESETS[name]
     machine_class = d.machine_class()
     events = sorted({t.event for t in d.transitions})
-    checked = 0
+    outcomes: set[tuple[bool, bool]] = set()  # (fired, targetless)
     for state in d.states:
         for event in events:
             for facts in _fact_sets(d):
+                found = d.table.first(state.id, event, facts)
                 expected = d.table.next_state(state.id, event, facts)
-                machine = machine_class(start_value=state.id)
+                listener = _Fired()
+                machine = machine_class(start_value=state.id, listeners=[listener])
                 machine.send(event, facts=facts)
-                got = machine.current_state_value
-                assert got == (expected or state.id), (state.id, event, facts)
-                checked += 1
-    assert checked >= len(d.states) * len(events)
+                where = (state.id, event, facts)
+                assert bool(listener.transitions) == (expected is not None), where
+                assert machine.current_state_value == (expected or state.id), where
+                if found is not None:
+                    assert listener.transitions == [(event, found.target)], where
+                outcomes.add((found is not None, found is not None and found.target is None))
+    assert (False, False) in outcomes
+    assert (True, False) in outcomes
+    if any(t.target is None for t in d.transitions):
+        assert (True, True) in outcomes
+
+
+def test_the_ticket_reopen_guard_agrees_on_both_sides_of_the_window() -> None:
+    """P-01 / the contract: reopen only within 7 days of the resolution, exactly 7 days
+    included, on the table and on python-statemachine alike."""
+    d = PRESETS["ticket"]
+    machine_class = d.machine_class()
+    for after, expected in ((timedelta(days=7), "open"),
+                            (timedelta(days=7, microseconds=1), None)):
+        facts = {"resolved_at": _RESOLVED, "at": _RESOLVED + after}
+        assert d.table.next_state("resolved", "reopen", facts) == expected
+        machine = machine_class(start_value="resolved")
+        machine.send("reopen", facts=facts)
+        assert machine.current_state_value == (expected or "resolved")
 
 
 def test_complaint_receive_requires_the_p03_fields() -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -246,9 +246,25 @@ def arith(op: str, a: Any, b: Any, where: str) -> Any:
     if op == "/" and (b == 0 or (isinstance(b, timedelta) and not b)):
         raise PolicyError(f"{where}: division by zero")
     try:
+        if fa == "datetime" or fb == "datetime":
+            return _instant_arith(op, a, b)
         return _ARITH[op](a, b)
     except (OverflowError, ValueError, ArithmeticError):
         raise PolicyError(f"{where}: result out of range") from None
+
+
+def _instant_arith(op: str, a: Any, b: Any) -> Any:
+    """Datetime arithmetic on instants (elapsed time), not on wall clocks.
+
+    Python subtracts two datetimes that share a tzinfo by their wall clocks, so an interval
+    across a DST change would be an hour off; servicekit works in UTC and returns a datetime
+    in the zone of the datetime operand.
+    """
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a.astimezone(UTC) - b.astimezone(UTC)
+    moment, shift = (a, b) if isinstance(a, datetime) else (b, a)
+    result = _ARITH[op](moment.astimezone(UTC), shift)
+    return result.astimezone(moment.tzinfo)
 
 
 _ARITH: dict[str, Callable[[Any, Any], Any]] = {
