@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -531,12 +531,9 @@ def peer_events(history: Sequence[Event]) -> list[str]:
     return out
 
 
-def psm_replay(
-    machine_class: type[Any], history: Sequence[Event], listeners: Sequence[Any] = ()
-) -> str:
-    """Replay on python-statemachine: a machine per ticket, each event sent in turn."""
-    machine = machine_class(listeners=list(listeners)) if listeners else machine_class()
-    send = machine.send
+def _replay_calls(history: Sequence[Event]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The (event name, keyword arguments) a state-machine library is sent to replay a
+    history: companion status records are skipped, the reopen guard gets its facts."""
     get = EVENT_NAME.get
     previous: str | None = None
     resolved_at = None
@@ -548,15 +545,25 @@ def psm_replay(
                 previous = None
                 continue
             previous = None
-            send(name)
+            yield name, {}
             continue
         previous = name
         if name == "reopen":
-            send(name, facts={"at": ev.at, "resolved_at": resolved_at})
+            yield name, {"facts": {"at": ev.at, "resolved_at": resolved_at}}
         else:
             if name == "resolve":
                 resolved_at = ev.at
-            send(name)
+            yield name, {}
+
+
+def psm_replay(
+    machine_class: type[Any], history: Sequence[Event], listeners: Sequence[Any] = ()
+) -> str:
+    """Replay on python-statemachine: a machine per ticket, each event sent in turn."""
+    machine = machine_class(listeners=list(listeners)) if listeners else machine_class()
+    send = machine.send
+    for name, kwargs in _replay_calls(history):
+        send(name, **kwargs)
     return str(machine.current_state_value)
 
 
@@ -565,26 +572,8 @@ def tr_replay(machine: Any, history: Sequence[Event]) -> str:
     model = _Model()
     machine.add_model(model)
     trigger = model.trigger
-    get = EVENT_NAME.get
-    previous: str | None = None
-    resolved_at = None
-    for ev in history[1:]:
-        name = get(type(ev))
-        if name is None:  # StatusChanged
-            name = ev.event  # type: ignore[attr-defined]
-            if name == previous:
-                previous = None
-                continue
-            previous = None
-            trigger(name)
-            continue
-        previous = name
-        if name == "reopen":
-            trigger(name, facts={"at": ev.at, "resolved_at": resolved_at})
-        else:
-            if name == "resolve":
-                resolved_at = ev.at
-            trigger(name)
+    for name, kwargs in _replay_calls(history):
+        trigger(name, **kwargs)
     machine.remove_model(model)
     return str(model.state)
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 __all__ = [
     "CalendarCoverageError",
     "CalendarError",
+    "CommandRefused",
     "ConcurrencyConflict",
     "InvalidInputError",
     "NaiveDatetimeError",
@@ -73,34 +74,39 @@ class PolicyError(InvalidInputError):
     """
 
 
-class TransitionRejected(ServiceKitError):
-    """A command is not allowed in the aggregate's current state; nothing was changed.
+class CommandRefused(ServiceKitError):
+    """A command on an aggregate was refused; nothing was changed.
+
+    ``command``, ``state`` and ``reason`` say which command, in which state, and why; the
+    message names the three and never an actor, a customer or free text. Catch this to handle
+    both :class:`TransitionRejected` and :class:`PermissionDenied`.
+    """
+
+    verb: str = "refused"
+
+    def __init__(self, command: str, state: str, reason: str) -> None:
+        super().__init__(f"{command} {self.verb} in state {state!r}: {reason}")
+        self.command = command
+        self.state = state
+        self.reason = reason
+
+
+class TransitionRejected(CommandRefused):
+    """The command is not allowed in the aggregate's current state.
 
     The process has no such transition from this state, its guard is false (for instance the
-    reopen window has passed), or the command's arguments break a rule of the ticket. The
-    message names the command, the state and the reason; so do ``command``, ``state`` and
-    ``reason``.
+    reopen window has passed), or the command's arguments break a rule of the ticket
+    (escalation only goes up).
     """
 
-    def __init__(self, command: str, state: str, reason: str) -> None:
-        super().__init__(f"{command} rejected in state {state!r}: {reason}")
-        self.command = command
-        self.state = state
-        self.reason = reason
+    verb = "rejected"
 
 
-class PermissionDenied(ServiceKitError):
-    """The actor's roles do not allow the command (P-08: authority is explicit).
+class PermissionDenied(CommandRefused):
+    """The actor's roles do not allow the command (P-08: authority is explicit), or a
+    customer acts on a ticket that is not theirs."""
 
-    Nothing was changed. ``command``, ``state`` and ``reason`` as for
-    :class:`TransitionRejected`; the message never names the actor.
-    """
-
-    def __init__(self, command: str, state: str, reason: str) -> None:
-        super().__init__(f"{command} not permitted in state {state!r}: {reason}")
-        self.command = command
-        self.state = state
-        self.reason = reason
+    verb = "not permitted"
 
 
 class ConcurrencyConflict(ServiceKitError):
