@@ -7,13 +7,17 @@ value found.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
 
 from servicekit.errors import InvalidInputError, ServiceKitError
 
-__all__ = ["RaisesServiceKitErrors", "ValueModel", "describe_validation_error"]
+__all__ = ["NameSet", "RaisesServiceKitErrors", "ValueModel", "describe_validation_error"]
+
+#: A set of names, written out sorted so that dumps and policy diffs do not depend on the
+#: process's string hashing.
+NameSet = Annotated[frozenset[str], PlainSerializer(sorted, return_type=list[str])]
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "PermissionDenied",
     "PolicyError",
     "ServiceKitError",
+    "StorageError",
     "TransitionRejected",
 ]
 
@@ -128,3 +129,9 @@ class ConcurrencyConflict(ServiceKitError):
 
 class NotFoundError(ServiceKitError, LookupError):
     """A repository has no aggregate under the id asked for (the id is not repeated)."""
+
+
+class StorageError(ServiceKitError):
+    """A storage adapter could not do its work (the database is locked past the timeout,
+    unavailable, or the store was closed). Nothing was written; the operation may be retried
+    (not after ``close()``)."""

@@ -16,6 +16,7 @@ from uuid import uuid4
 from pydantic import (
     AwareDatetime,
     Field,
+    JsonValue,
     SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
@@ -71,8 +72,9 @@ class Event(ValueModel):
     ticket_id: str = Field(min_length=1)
     at: Instant
     by: str | None = Field(default=None, description="id of the actor who did it (P-08)")
-    fields: dict[str, Any] = Field(
-        default_factory=dict, description="extra data the command carried (process fields)"
+    fields: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="extra data the command carried (JSON values, so any store keeps them)",
     )
 
     @property

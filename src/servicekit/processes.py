@@ -22,19 +22,16 @@ import re
 from collections import deque
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, cast
+from typing import Any, ClassVar, cast
 
-from pydantic import Field, PlainSerializer, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
-from servicekit._model import ValueModel
+from servicekit._model import NameSet, ValueModel
 from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.rules import Condition
 from servicekit.sla import Duration
 
 __all__ = ["ProcessDefinition", "StateDef", "Timeout", "TransitionDef", "TransitionTable"]
-
-#: A set of names, written out sorted so that dumps and policy diffs are stable.
-NameSet = Annotated[frozenset[str], PlainSerializer(sorted, return_type=list[str])]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -248,13 +245,7 @@ def _soundness(d: ProcessDefinition) -> list[str]:
         missing = [f for f in t.requires if f not in d.fields]
         if missing:
             problems.append(f"{where}: requires unknown field(s) {', '.join(missing)}")
-    for state in d.states:
-        timeout = state.timeout
-        if timeout is not None and not any(
-            t.event == timeout.event and state.id in t.sources for t in d.transitions
-        ):
-            problems.append(f"state {state.id}: timeout event {timeout.event!r} is not a "
-                            f"transition from {state.id}")
+    problems += _timeout_problems(d)
     if problems or len(initial) != 1:
         return problems
     edges: dict[str, set[str]] = {s: set() for s in known}
@@ -275,6 +266,23 @@ def _soundness(d: ProcessDefinition) -> list[str]:
     stuck = sorted(reached - can_finish)
     if stuck:
         problems.append(f"state(s) with no way to a final state: {', '.join(stuck)}")
+    return problems
+
+
+def _timeout_problems(d: ProcessDefinition) -> list[str]:
+    """A timeout names a transition of its state that the system role may fire."""
+    problems = []
+    for state in d.states:
+        timeout = state.timeout
+        if timeout is None:
+            continue
+        moves = [t for t in d.transitions if t.event == timeout.event and state.id in t.sources]
+        if not moves:
+            problems.append(f"state {state.id}: timeout event {timeout.event!r} is not a "
+                            f"transition from {state.id}")
+        elif d.roles and not any(not t.roles or "system" in t.roles for t in moves):
+            problems.append(f"state {state.id}: timeout event {timeout.event!r} may not be "
+                            f"fired by the system role, which fires timeouts")
     return problems
 
 

@@ -19,13 +19,14 @@ the bulk path (hundreds of thousands of events per second).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import AwareDatetime, Field, computed_field
 
-from servicekit._model import ValueModel
+from servicekit._model import NameSet, ValueModel
 from servicekit.errors import (
     InvalidInputError,
     NaiveDatetimeError,
@@ -48,7 +49,7 @@ from servicekit.events import (
     TicketReopened,
     TicketResolved,
 )
-from servicekit.processes import NameSet, ProcessDefinition, TransitionDef
+from servicekit.processes import ProcessDefinition, TransitionDef
 
 if TYPE_CHECKING:
     from servicekit.sla import SlaPolicy, SlaReport
@@ -183,7 +184,8 @@ class Ticket(ValueModel):
     @property
     def auto_close_due_at(self) -> datetime | None:
         """When the ticket closes automatically (the resolved state's timeout, default 7 days
-        after resolution, when the reopen window ends too); ``None`` if nothing is due."""
+        after resolution, the same 7 days as the preset's reopen window, set separately);
+        ``None`` if nothing is due."""
         timeout = self.process.state(self.status).timeout
         if timeout is None or timeout.event != "close":
             return None
@@ -194,11 +196,17 @@ class Ticket(ValueModel):
 
         Guards are not evaluated: a listed command may still be rejected by its condition.
         """
-        table = self.process.table
-        return tuple(
-            e for e in table.events_from(self.status)
-            if actor is None or any(_role_ok(t, actor) for t in table.candidates(self.status, e))
-        )
+        process = self.process
+        table = process.table
+
+        def offered(event: str) -> bool:
+            if actor is None:
+                return True
+            permitted = [t for t in table.candidates(self.status, event) if _role_ok(t, actor)]
+            return bool(permitted) and (actor.id == self.customer_id or any(
+                _as_staff(t, actor, process) for t in permitted))
+
+        return tuple(e for e in table.events_from(self.status) if offered(e))
 
     def sla(self, policy: SlaPolicy, now: datetime) -> SlaReport:
         """The SLA report of this ticket at ``now`` (:func:`servicekit.sla.evaluate`)."""
@@ -237,23 +245,20 @@ class Ticket(ValueModel):
             raise InvalidInputError(
                 f"open: attributes must be a mapping (got {type(attributes).__name__})"
             )
-        _check_actor("open", "(none)", by)
+        _check_actor("open", by)
         _check_time("open", at, None)
-        if by.roles == {"customer"} and by.id != customer_id:
-            raise PermissionDenied("open", "(none)", "a customer opens tickets only for themself")
         for name, value in (("ticket_id", ticket_id), ("customer_id", customer_id),
                             ("channel", channel), ("category", category),
                             ("priority", priority), ("subject", subject)):
-            if not isinstance(value, str) or not value:
-                raise InvalidInputError(
-                    f"open: {name} must be a non-empty string (got {type(value).__name__})"
-                )
+            _text("open", name, value)
+        definition = process or default_ticket_process()
+        if by.id != customer_id and not _staff_roles(by, definition):
+            raise PermissionDenied("open", "(none)", "a customer opens tickets only for themself")
         event = TicketCreated(
             ticket_id=ticket_id, at=at, by=by.id, priority=priority, customer_id=customer_id,
             channel=channel, category=category, subject=subject, customer_tier=customer_tier,
             attributes=dict(attributes or {}),
         )
-        definition = process or default_ticket_process()
         state = _created(event, definition)
         return _build(state, process)
 
@@ -378,8 +383,11 @@ class Ticket(ValueModel):
         the event. Built-in commands with their own event (``reply``, ``resolve`` …) must be
         called by their method, which takes their arguments.
         """
-        if not isinstance(event, str):
-            raise InvalidInputError(f"fire: event must be a str (got {type(event).__name__})")
+        if not isinstance(event, str) or not _EVENT_NAME.match(event):
+            raise InvalidInputError(
+                f"fire: event must be an event name: lower-case letters, digits and _ "
+                f"(got {type(event).__name__})"
+            )
         if event in BUILT_IN_COMMANDS:
             raise InvalidInputError(f"fire: {event} has its own method; call ticket.{event}()")
         status = self.status
@@ -417,7 +425,7 @@ class Ticket(ValueModel):
         required fields; ``refuse`` is the command's own reason to reject (checked after
         the roles)."""
         status = self.status
-        _check_actor(command, status, by)
+        _check_actor(command, by)
         _check_time(command, at, self.updated_at)
         process = self.process
         candidates = process.table.candidates(status, command)
@@ -431,14 +439,16 @@ class Ticket(ValueModel):
             roles = sorted(set().union(*(t.roles for t in candidates)))
             raise PermissionDenied(command, status,
                                    f"requires one of the roles {', '.join(roles)}")
-        if by.id != self.customer_id and not any(_as_staff(t, by) for t in permitted):
+        if by.id != self.customer_id and not any(_as_staff(t, by, process) for t in permitted):
             raise PermissionDenied(command, status, "a customer acts only on their own tickets")
         if refuse is not None:
             raise TransitionRejected(command, status, refuse)
         transition = _choose(command, status, permitted, lambda: self._facts(at, fields))
         missing = [f for f in transition.requires if fields.get(f) in (None, "")]
         if missing:
-            raise InvalidInputError(f"{command}: requires {', '.join(missing)}")
+            raise InvalidInputError(
+                f"{command} in state {status!r}: requires {', '.join(missing)}"
+            )
         common = {"ticket_id": self.ticket_id, "at": at, "by": by.id,
                   "fields": {k: v for k, v in fields.items()
                              if k not in _EVENT_FIELDS.get(command, ())}}
@@ -481,13 +491,21 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 _CUSTOMER = frozenset({"customer"})
+_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _as_staff(t: TransitionDef, by: Actor) -> bool:
+def _staff_roles(by: Actor, process: ProcessDefinition) -> frozenset[str]:
+    """The actor's roles other than customer that the process knows (all of them if the
+    process declares none)."""
+    roles = by.roles - _CUSTOMER
+    return roles & process.roles if process.roles else roles
+
+
+def _as_staff(t: TransitionDef, by: Actor, process: ProcessDefinition) -> bool:
     """Whether ``by`` may fire ``t`` through a role other than customer (the customer role
     acts only on the actor's own tickets)."""
-    staff_roles = by.roles - _CUSTOMER
-    return bool(staff_roles) and (not t.roles or not t.roles.isdisjoint(staff_roles))
+    staff = _staff_roles(by, process)
+    return bool(staff) and (not t.roles or not t.roles.isdisjoint(staff))
 
 # names the host's extra fields may not take: guards read the ticket's own values under them
 _RESERVED = frozenset(Ticket.model_fields) | {"at", "first_contact_resolution"}
@@ -548,7 +566,7 @@ def _text(command: str, name: str, value: object) -> None:
         )
 
 
-def _check_actor(command: str, status: str, by: object) -> None:
+def _check_actor(command: str, by: object) -> None:
     if not isinstance(by, Actor):
         raise InvalidInputError(f"{command}: by must be an Actor (got {type(by).__name__})")
 
@@ -687,7 +705,7 @@ def _fold(events: tuple[Event, ...], process: ProcessDefinition) -> dict[str, An
             raise _history_error(index, ev, "an escalation must raise the level")
         if kind is PriorityChanged and ev.priority == state["priority"]:  # type: ignore[attr-defined]
             raise _history_error(index, ev, "a priority change must change the priority")
-        command, target = _replay_move(index, ev, state, candidates)
+        command, target = _replay_move(events, index, state, candidates)
         _apply(state, ev)
         if state["status"] != target:
             if kind is StatusChanged:
@@ -698,9 +716,14 @@ def _fold(events: tuple[Event, ...], process: ProcessDefinition) -> dict[str, An
     return state
 
 
-def _replay_move(index: int, ev: Event, state: Mapping[str, Any],
+def _replay_move(events: tuple[Event, ...], index: int, state: Mapping[str, Any],
                  candidates: Callable[[str, str], tuple[TransitionDef, ...]]) -> tuple[str, str]:
-    """The command an event records and the state the process says it leads to."""
+    """The command an event records and the state the process says it leads to.
+
+    Where several transitions could have fired (the live command chose by the actor's roles,
+    which events do not keep), the one leading where the history says the ticket went is it.
+    """
+    ev = events[index]
     status = state["status"]
     kind = type(ev)
     if kind is StatusChanged:
@@ -719,16 +742,31 @@ def _replay_move(index: int, ev: Event, state: Mapping[str, Any],
         move = moves[0]
     else:
         facts = _replay_facts(state, ev)
-        chosen = next((t for t in moves if t.guard is None or t.guard.evaluate(facts)), None)
-        if chosen is None:
+        held = [t for t in moves if t.guard is None or t.guard.evaluate(facts)]
+        if not held:
             raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds")
-        move = chosen
+        move = held[0]
+        if len(held) > 1:
+            went = _recorded_target(events, index, command, status)
+            move = next((t for t in held if (t.target or status) == went), move)
     return command, move.target or status
+
+
+def _recorded_target(events: tuple[Event, ...], index: int, command: str, status: str) -> str:
+    """Where the history says event ``index`` took the ticket."""
+    ev = events[index]
+    if type(ev) is StatusChanged:
+        return ev.status
+    nxt = events[index + 1] if index + 1 < len(events) else None
+    if (type(nxt) is StatusChanged and nxt.event == command and nxt.at == ev.at
+            and nxt.by == ev.by):
+        return nxt.status
+    return _IMPLIED.get(type(ev), status)
 
 
 def _replay_facts(state: Mapping[str, Any], ev: Event) -> dict[str, Any]:
     """The facts the live command's guard saw (host fields cannot shadow the ticket's)."""
-    facts = dict(ev.fields)
+    facts: dict[str, Any] = dict(ev.fields)
     facts.update((k, v) for k, v in state.items() if k != "history")
     replies = facts["replies_at_first_resolution"]
     facts["first_contact_resolution"] = (None if replies is None

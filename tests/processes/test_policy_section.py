@@ -15,7 +15,7 @@ version = "2026.11"
 
 [processes.mini]
 name = "mini"
-roles = ["agent", "lead"]
+roles = ["agent", "lead", "system"]
 fields = ["note"]
 
 [[processes.mini.states]]
@@ -35,7 +35,7 @@ final = true
 event = "finish"
 sources = ["start"]
 target = "done"
-roles = ["lead"]
+roles = ["lead", "system"]
 requires = ["note"]
 
 [[processes.mini.transitions]]
@@ -76,3 +76,10 @@ def test_a_ticket_runs_on_the_policys_ticket_process() -> None:
     assert resolved.timeout is not None
     assert resolved.timeout.event == "close"
     assert Ticket.model_fields["status"].description
+
+
+def test_a_timeout_the_system_role_may_not_fire_is_unsound() -> None:
+    """Timeouts are fired by the system role (auto-close): a process must allow it."""
+    with pytest.raises(PolicyError) as info:
+        Policy.from_toml(TOML.replace('roles = ["lead", "system"]', 'roles = ["lead"]'))
+    assert "may not be fired by the system role" in str(info.value)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from servicekit.adapters.sqlite import SqliteEventStore
-from servicekit.errors import ConcurrencyConflict, InvalidInputError
+from servicekit.errors import ConcurrencyConflict, InvalidInputError, StorageError
 from servicekit.events import AgentReplied, Event, TicketCreated
 from servicekit.storage import EventStore
 
@@ -46,13 +46,56 @@ def test_events_survive_closing_and_reopening_the_file(tmp_path: Path) -> None:
         reopened.close()
 
 
-def test_a_closed_store_opens_a_new_connection_when_used_again(tmp_path: Path) -> None:
+def test_a_closed_store_refuses_work_and_a_new_one_sees_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "events.sqlite3"
+    store = SqliteEventStore(path)
+    store.append("T-1", events(2), 0)
+    store.close()
+    with pytest.raises(StorageError):
+        store.load("T-1")
+    with pytest.raises(StorageError):
+        store.append("T-1", [AgentReplied(ticket_id="T-1", at=T0 + 5 * S)], 2)
+    store.close()  # closing twice is harmless
+    again = SqliteEventStore(path)
+    try:
+        assert len(again.load("T-1")) == 2
+        assert again.append("T-1", [AgentReplied(ticket_id="T-1", at=T0 + 5 * S)], 2) == 3
+    finally:
+        again.close()
+
+
+def test_a_lock_held_past_the_timeout_is_a_storage_error(tmp_path: Path) -> None:
+    """Another process holding the write lock: a typed error, nothing written."""
+    import sqlite3
+
+    path = tmp_path / "events.sqlite3"
+    store = SqliteEventStore(path, timeout=0.05)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StorageError) as info:
+            store.append("T-1", events(1), 0)
+        assert "T-1" not in str(info.value)
+        blocker.execute("ROLLBACK")
+        assert store.load("T-1") == ()
+    finally:
+        blocker.close()
+        store.close()
+
+
+def test_each_threads_connection_is_closed_when_the_thread_goes_away(tmp_path: Path) -> None:
+    import gc
+    import threading
+
     store = SqliteEventStore(tmp_path / "events.sqlite3")
     try:
-        store.append("T-1", events(2), 0)
-        store.close()
-        assert len(store.load("T-1")) == 2
-        assert store.append("T-1", [AgentReplied(ticket_id="T-1", at=T0 + 5 * S)], 2) == 3
+        for i in range(20):
+            worker = threading.Thread(target=store.load, args=(f"T-{i}",))
+            worker.start()
+            worker.join()
+            del worker
+        gc.collect()
+        assert len(store._open) <= 2  # the main thread's, perhaps one not yet collected
     finally:
         store.close()
 

@@ -143,7 +143,8 @@ def test_approval_requires_its_note() -> None:
     """P-03: a transition's required fields must be given; nothing changes without them."""
     t = awaiting()
     for fields in (None, {}, {"approval_note": ""}, {"approval_note": None}):
-        with pytest.raises(InvalidInputError, match="approve: requires approval_note"):
+        with pytest.raises(InvalidInputError,
+                           match=r"approve in state .awaiting_approval.: requires approval_note"):
             t.fire("approve", at=T0 + H, by=LEAD, fields=fields)
     assert consistent(t).status == "awaiting_approval"
 

@@ -7,8 +7,10 @@ in a ``BEGIN IMMEDIATE`` transaction that reads the stream's version, compares i
 expected one and inserts the events, all or nothing. Events are stored as their JSON
 (``Event.to_dict``) and rebuilt with ``Event.from_dict``.
 
-Each thread gets its own connection (SQLite connections are not shared across threads); use a
-file path, not ``":memory:"``, when several threads write.
+Each thread gets its own connection (SQLite connections are not shared across threads), closed
+when the thread object goes away or on ``close()``; use a file path, not ``":memory:"``, when
+several threads write. Database failures (a lock held past ``timeout``, a closed store) raise
+:class:`~servicekit.errors.StorageError`.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
-from servicekit.errors import ConcurrencyConflict, InvalidInputError
+from servicekit.errors import ConcurrencyConflict, InvalidInputError, StorageError
 from servicekit.events import Event
 from servicekit.storage import check_append, check_stream_id
 
@@ -51,11 +54,17 @@ class SqliteEventStore:
         self.path = str(path)
         self.timeout = timeout
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._open: set[sqlite3.Connection] = set()
         self._lock = threading.Lock()
-        self._connection().execute(_SCHEMA)
+        self._closed = False
+        try:
+            self._connection().execute(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
 
     def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StorageError("the SQLite event store is closed")
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
@@ -64,8 +73,17 @@ class SqliteEventStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
             with self._lock:
-                self._all.append(conn)
+                self._open.add(conn)
+            # a thread's connection is closed when the thread object is collected
+            weakref.finalize(threading.current_thread(), self._release, conn)
         return conn
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if conn not in self._open:
+                return
+            self._open.discard(conn)
+        conn.close()
 
     def append(self, stream_id: str, events: Sequence[Event], expected_version: int) -> int:
         checked = check_append(stream_id, events, expected_version)
@@ -75,7 +93,10 @@ class SqliteEventStore:
             for i, ev in enumerate(checked)
         ]
         conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
         try:
             (actual,) = conn.execute(
                 "SELECT COUNT(*) FROM events WHERE stream_id = ?", (stream_id,)
@@ -83,16 +104,21 @@ class SqliteEventStore:
             if actual != expected_version:
                 raise ConcurrencyConflict(stream_id, expected=expected_version, actual=actual)
             conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
         except sqlite3.IntegrityError:  # only event_id can clash: the version was checked
             conn.execute("ROLLBACK")
             raise InvalidInputError("an event id is already stored") from None
         except UnicodeEncodeError:
             conn.execute("ROLLBACK")
             raise _unencodable() from None
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise _storage_error(exc) from None
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
         return expected_version + len(rows)
 
     def load(self, stream_id: str) -> tuple[Event, ...]:
@@ -103,22 +129,35 @@ class SqliteEventStore:
             ).fetchall()
         except UnicodeEncodeError:
             raise _unencodable() from None
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
         return tuple(Event.from_dict(json.loads(data)) for (data,) in rows)
 
     def stream_ids(self) -> tuple[str, ...]:
-        rows = self._connection().execute(
-            "SELECT DISTINCT stream_id FROM events ORDER BY stream_id"
-        ).fetchall()
+        try:
+            rows = self._connection().execute(
+                "SELECT DISTINCT stream_id FROM events ORDER BY stream_id"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from None
         return tuple(r[0] for r in rows)
 
     def close(self) -> None:
-        """Close every connection this store opened (in any thread)."""
+        """Close every connection this store opened (in any thread); the store is unusable
+        afterwards (``StorageError``)."""
         with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
+            self._closed = True
+            connections = list(self._open)
+            self._open.clear()
+        for conn in connections:
+            conn.close()
         self._local = threading.local()
 
 
 def _unencodable() -> InvalidInputError:
     return InvalidInputError("text SQLite cannot store as UTF-8 (a lone surrogate)")
+
+
+def _storage_error(exc: sqlite3.Error) -> StorageError:
+    # sqlite3's messages name tables and states, never stored data; keep the class name only
+    return StorageError(f"SQLite could not complete the operation ({type(exc).__name__})")

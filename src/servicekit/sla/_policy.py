@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from servicekit._model import ValueModel
+from servicekit._model import NameSet, ValueModel
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.events import EVENT_TYPES
@@ -156,11 +156,11 @@ class SlaPolicy(ValueModel):
     )
     targets: dict[str, dict[str, Duration]] = Field(default_factory=dict)
     target_table: DecisionTable | None = None
-    pause_statuses: frozenset[str] = frozenset({"pending_customer", "pending_third_party"})
+    pause_statuses: NameSet = frozenset({"pending_customer", "pending_third_party"})
     warn_at: tuple[float, ...] = (0.75, 0.9)
     metrics: tuple[Metric, ...] = ()
     escalation: Escalation | None = None
-    public_commitments: frozenset[str] = Field(
+    public_commitments: NameSet = Field(
         default=frozenset(), description="metrics whose breach owes the customer a remedy (K-06)"
     )
     remedy_table: DecisionTable | None = None
