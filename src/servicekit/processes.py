@@ -31,13 +31,21 @@ from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.rules import Condition
 from servicekit.sla import Duration
 
-__all__ = ["ProcessDefinition", "StateDef", "Timeout", "TransitionDef", "TransitionTable"]
+__all__ = [
+    "IDENTIFIER",
+    "ProcessDefinition",
+    "StateDef",
+    "Timeout",
+    "TransitionDef",
+    "TransitionTable",
+]
 
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+#: What state ids and event names look like.
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _identifier(value: str) -> str:
-    if not _ID.match(value):
+    if not IDENTIFIER.match(value):
         raise ValueError("an id is lower-case letters, digits and _, starting with a letter")
     return value
 

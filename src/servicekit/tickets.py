@@ -19,7 +19,6 @@ the bulk path (hundreds of thousands of events per second).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,9 +26,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import AwareDatetime, Field, computed_field
 
 from servicekit._model import NameSet, ValueModel
+from servicekit.calendar import require_aware
 from servicekit.errors import (
     InvalidInputError,
-    NaiveDatetimeError,
     PermissionDenied,
     ServiceKitError,
     TransitionRejected,
@@ -49,12 +48,12 @@ from servicekit.events import (
     TicketReopened,
     TicketResolved,
 )
-from servicekit.processes import ProcessDefinition, TransitionDef
+from servicekit.processes import IDENTIFIER, ProcessDefinition, TransitionDef
 
 if TYPE_CHECKING:
     from servicekit.sla import SlaPolicy, SlaReport
 
-__all__ = ["Actor", "Ticket", "default_ticket_process"]
+__all__ = ["BUILT_IN_COMMANDS", "EVENT_COMMANDS", "Actor", "Ticket", "default_ticket_process"]
 
 
 class Actor(ValueModel):
@@ -89,7 +88,7 @@ def default_ticket_process() -> ProcessDefinition:
 # (which reads statuses from events). A transition whose target differs from that status also
 # records a StatusChanged naming the command (a "companion"), so the history always says where
 # the ticket went.
-_COMMAND: dict[type[Event], str] = {
+EVENT_COMMANDS: dict[type[Event], str] = {
     TicketAssigned: "assign",
     AgentReplied: "reply",
     CustomerReplied: "customer_reply",
@@ -106,7 +105,7 @@ _IMPLIED: dict[type[Event], str] = {
     TicketClosed: "closed",
     TicketCancelled: "cancelled",
 }
-BUILT_IN_COMMANDS = frozenset(_COMMAND.values())
+BUILT_IN_COMMANDS = frozenset(EVENT_COMMANDS.values())
 
 
 class Ticket(ValueModel):
@@ -152,9 +151,7 @@ class Ticket(ValueModel):
         ``None``: it was not solved at all). Like Zendesk's "one-touch" tickets: a resolution
         without any public reply is not first-contact resolution.
         """
-        if self.replies_at_first_resolution is None:
-            return None
-        return self.replies_at_first_resolution == 1 and self.reopens == 0
+        return _fcr(self.replies_at_first_resolution, self.reopens)
 
     @property
     def process(self) -> ProcessDefinition:
@@ -187,9 +184,7 @@ class Ticket(ValueModel):
         after resolution, the same 7 days as the preset's reopen window, set separately);
         ``None`` if nothing is due."""
         timeout = self.process.state(self.status).timeout
-        if timeout is None or timeout.event != "close":
-            return None
-        return _later(self.status_since, timeout.after)
+        return self.timeout_due_at if timeout is not None and timeout.event == "close" else None
 
     def allowed_commands(self, actor: Actor | None = None) -> tuple[str, ...]:
         """The commands the process offers in the current state (to ``actor``'s roles).
@@ -383,7 +378,7 @@ class Ticket(ValueModel):
         the event. Built-in commands with their own event (``reply``, ``resolve`` …) must be
         called by their method, which takes their arguments.
         """
-        if not isinstance(event, str) or not _EVENT_NAME.match(event):
+        if not isinstance(event, str) or not IDENTIFIER.match(event):
             raise InvalidInputError(
                 f"fire: event must be an event name: lower-case letters, digits and _ "
                 f"(got {type(event).__name__})"
@@ -443,15 +438,17 @@ class Ticket(ValueModel):
             raise PermissionDenied(command, status, "a customer acts only on their own tickets")
         if refuse is not None:
             raise TransitionRejected(command, status, refuse)
-        transition = _choose(command, status, permitted, lambda: self._facts(at, fields))
+        own = _EVENT_FIELDS.get(command, ())
+        arguments = {k: v for k, v in fields.items() if k in own}
+        host = {k: v for k, v in fields.items() if k not in own}
+        transition = _choose(command, status, permitted,
+                             lambda: _guard_facts(self.__dict__, host, arguments, at))
         missing = [f for f in transition.requires if fields.get(f) in (None, "")]
         if missing:
             raise InvalidInputError(
                 f"{command} in state {status!r}: requires {', '.join(missing)}"
             )
-        common = {"ticket_id": self.ticket_id, "at": at, "by": by.id,
-                  "fields": {k: v for k, v in fields.items()
-                             if k not in _EVENT_FIELDS.get(command, ())}}
+        common = {"ticket_id": self.ticket_id, "at": at, "by": by.id, "fields": host}
         try:
             first = make(transition.target, **common) if pass_target else make(**common)
         except InvalidInputError as exc:
@@ -470,14 +467,6 @@ class Ticket(ValueModel):
         return _build(state, self.__pydantic_private__.get("_process")
                       if self.__pydantic_private__ else None)
 
-    def _facts(self, at: datetime, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """What guards may read: the command's fields, the ticket's fields and ``at``."""
-        facts: dict[str, Any] = dict(self.__dict__)
-        del facts["history"]
-        facts["first_contact_resolution"] = self.first_contact_resolution
-        facts.update(fields)
-        facts["at"] = at
-        return facts
 
 
 # fields a built-in event carries as its own attributes (not repeated in ``fields``)
@@ -491,7 +480,27 @@ _EVENT_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 _CUSTOMER = frozenset({"customer"})
-_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _fcr(replies_at_first_resolution: int | None, reopens: int) -> bool | None:
+    """M-02: resolved with exactly one public agent reply and never reopened."""
+    if replies_at_first_resolution is None:
+        return None
+    return replies_at_first_resolution == 1 and reopens == 0
+
+
+def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
+                 arguments: Mapping[str, Any], at: datetime) -> dict[str, Any]:
+    """What a guard reads, live and in replay alike: the host's fields, then the ticket's own
+    values (which host fields cannot shadow), the command's arguments (the new priority, the
+    resolution …) and ``at``."""
+    facts = dict(host)
+    facts.update((k, v) for k, v in state.items() if k != "history")
+    facts["first_contact_resolution"] = _fcr(state["replies_at_first_resolution"],
+                                             state["reopens"])
+    facts.update(arguments)
+    facts["at"] = at
+    return facts
 
 
 def _staff_roles(by: Actor, process: ProcessDefinition) -> frozenset[str]:
@@ -572,11 +581,8 @@ def _check_actor(command: str, by: object) -> None:
 
 
 def _check_time(command: str, at: object, last: datetime | None) -> None:
-    if not isinstance(at, datetime):
-        raise InvalidInputError(f"{command}: at must be a datetime (got {type(at).__name__})")
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise NaiveDatetimeError(f"{command}: at must be timezone-aware (got a naive datetime)")
-    if last is not None and at < last:
+    moment = require_aware(at, f"{command}: at")
+    if last is not None and moment < last:
         raise InvalidInputError(f"{command}: at is earlier than the ticket's last event")
 
 
@@ -611,7 +617,7 @@ def _apply(state: dict[str, Any], ev: Event) -> None:
     kind = type(ev)
     at = ev.at
     status = state["status"]
-    new_status = status
+    new_status = _IMPLIED.get(kind, status)
     if kind is StatusChanged:
         new_status = ev.status  # type: ignore[attr-defined]
     elif kind is AgentReplied:
@@ -624,19 +630,13 @@ def _apply(state: dict[str, Any], ev: Event) -> None:
     elif kind is TicketEscalated:
         state["escalation_level"] = ev.level  # type: ignore[attr-defined]
     elif kind is TicketResolved:
-        new_status = "resolved"
         state["resolved_at"] = at
         if state["replies_at_first_resolution"] is None:
             state["replies_at_first_resolution"] = state["public_replies"]
     elif kind is TicketReopened:
-        new_status = "open"
         state["resolved_at"] = None
         state["reopens"] += 1
-    elif kind is TicketClosed:
-        new_status = "closed"
-        state["ended_at"] = at
-    elif kind is TicketCancelled:
-        new_status = "cancelled"
+    elif kind is TicketClosed or kind is TicketCancelled:
         state["ended_at"] = at
     if new_status != status:
         state["status"] = new_status
@@ -731,7 +731,7 @@ def _replay_move(events: tuple[Event, ...], index: int, state: Mapping[str, Any]
         if command is None or command in BUILT_IN_COMMANDS:
             raise _history_error(index, ev, "a status change without its transition")
     else:
-        found = _COMMAND.get(kind)
+        found = EVENT_COMMANDS.get(kind)
         if found is None:
             raise _history_error(index, ev, "not an event a ticket records")
         command = found
@@ -741,7 +741,8 @@ def _replay_move(events: tuple[Event, ...], index: int, state: Mapping[str, Any]
     if len(moves) == 1 and moves[0].guard is None:
         move = moves[0]
     else:
-        facts = _replay_facts(state, ev)
+        arguments = {name: getattr(ev, name) for name in _EVENT_FIELDS.get(command, ())}
+        facts = _guard_facts(state, ev.fields, arguments, ev.at)
         held = [t for t in moves if t.guard is None or t.guard.evaluate(facts)]
         if not held:
             raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds")
@@ -763,17 +764,4 @@ def _recorded_target(events: tuple[Event, ...], index: int, command: str, status
         return nxt.status
     return _IMPLIED.get(type(ev), status)
 
-
-def _replay_facts(state: Mapping[str, Any], ev: Event) -> dict[str, Any]:
-    """The facts the live command's guard saw (host fields cannot shadow the ticket's)."""
-    facts: dict[str, Any] = dict(ev.fields)
-    facts.update((k, v) for k, v in state.items() if k != "history")
-    replies = facts["replies_at_first_resolution"]
-    facts["first_contact_resolution"] = (None if replies is None
-                                         else replies == 1 and facts["reopens"] == 0)
-    for name in ("assignee", "priority", "reason", "level", "resolution"):
-        if name in type(ev).model_fields:
-            facts[name] = getattr(ev, name)
-    facts["at"] = ev.at
-    return facts
 
