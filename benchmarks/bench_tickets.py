@@ -49,20 +49,11 @@ from zoneinfo import ZoneInfo
 
 from _harness import Row, Target, batch_seconds, require
 from servicekit.events import (
-    AgentReplied,
-    CustomerReplied,
     Event,
-    PriorityChanged,
     StatusChanged,
-    TicketAssigned,
-    TicketCancelled,
-    TicketClosed,
-    TicketEscalated,
-    TicketReopened,
-    TicketResolved,
 )
 from servicekit.processes import ProcessDefinition
-from servicekit.tickets import Actor, Ticket, default_ticket_process
+from servicekit.tickets import EVENT_COMMANDS, Actor, Ticket, default_ticket_process
 
 try:
     import transitions as _transitions
@@ -87,18 +78,6 @@ AGENTS = tuple(Actor(id=f"u-{i}", roles=frozenset({"agent"})) for i in range(7, 
 LEADS = tuple(Actor(id=f"u-{i}", roles=frozenset({"lead"})) for i in range(1, 4))
 PRIORITIES = ("P1", "P2", "P3", "P4")
 
-#: The process event each built-in ticket event records (the peers' side of the mapping).
-EVENT_NAME: dict[type[Event], str] = {
-    TicketAssigned: "assign",
-    AgentReplied: "reply",
-    CustomerReplied: "customer_reply",
-    PriorityChanged: "change_priority",
-    TicketEscalated: "escalate",
-    TicketResolved: "resolve",
-    TicketReopened: "reopen",
-    TicketClosed: "close",
-    TicketCancelled: "cancel",
-}
 
 
 def _log(message: str) -> None:
@@ -171,12 +150,10 @@ def sk_life(tid: str, at: Moments) -> Ticket:
     return t.close(at=at[6], by=AGENT)
 
 
-def psm_life(machine_class: type[Any], tid: str, at: Moments) -> tuple[Any, list[Any]]:
-    """The typical life on python-statemachine: one machine per ticket, an event-dict list."""
-    machine = machine_class()
+def _peer_life(fire: Callable[[str], object], tid: str, at: Moments) -> list[dict[str, Any]]:
+    """The typical life on a peer: fire each event, record an event dict as the history."""
     history: list[dict[str, Any]] = []
     append = history.append
-    send = machine.send
     append(
         {
             "type": "TicketCreated",
@@ -190,7 +167,7 @@ def psm_life(machine_class: type[Any], tid: str, at: Moments) -> tuple[Any, list
             "subject": "Invoice shows the wrong amount",
         }
     )
-    send("assign")
+    fire("assign")
     append(
         {
             "type": "TicketAssigned",
@@ -200,9 +177,9 @@ def psm_life(machine_class: type[Any], tid: str, at: Moments) -> tuple[Any, list
             "assignee": AGENT.id,
         }
     )
-    send("reply")
+    fire("reply")
     append({"type": "AgentReplied", "ticket_id": tid, "at": at[2], "by": AGENT.id, "public": True})
-    send("wait_on_customer")
+    fire("wait_on_customer")
     append(
         {
             "type": "StatusChanged",
@@ -213,7 +190,7 @@ def psm_life(machine_class: type[Any], tid: str, at: Moments) -> tuple[Any, list
             "event": "wait_on_customer",
         }
     )
-    send("resume")
+    fire("resume")
     append(
         {
             "type": "StatusChanged",
@@ -224,7 +201,7 @@ def psm_life(machine_class: type[Any], tid: str, at: Moments) -> tuple[Any, list
             "event": "resume",
         }
     )
-    send("resolve")
+    fire("resolve")
     append(
         {
             "type": "TicketResolved",
@@ -234,9 +211,15 @@ def psm_life(machine_class: type[Any], tid: str, at: Moments) -> tuple[Any, list
             "resolution": "refund issued",
         }
     )
-    send("close")
+    fire("close")
     append({"type": "TicketClosed", "ticket_id": tid, "at": at[6], "by": AGENT.id})
-    return machine, history
+    return history
+
+
+def psm_life(machine_class: type[Any], tid: str, at: Moments) -> tuple[Any, list[Any]]:
+    """The typical life on python-statemachine: one machine per ticket, an event-dict list."""
+    machine = machine_class()
+    return machine, _peer_life(machine.send, tid, at)
 
 
 class _Model:
@@ -247,68 +230,7 @@ def tr_life(machine: Any, tid: str, at: Moments) -> tuple[Any, list[Any]]:
     """The typical life on ``transitions``: a model added to the shared machine."""
     model = _Model()
     machine.add_model(model)
-    history: list[dict[str, Any]] = []
-    append = history.append
-    trigger = model.trigger
-    append(
-        {
-            "type": "TicketCreated",
-            "ticket_id": tid,
-            "at": at[0],
-            "by": AGENT.id,
-            "priority": "P3",
-            "customer_id": "C-9",
-            "channel": "email",
-            "category": "billing",
-            "subject": "Invoice shows the wrong amount",
-        }
-    )
-    trigger("assign")
-    append(
-        {
-            "type": "TicketAssigned",
-            "ticket_id": tid,
-            "at": at[1],
-            "by": LEAD.id,
-            "assignee": AGENT.id,
-        }
-    )
-    trigger("reply")
-    append({"type": "AgentReplied", "ticket_id": tid, "at": at[2], "by": AGENT.id, "public": True})
-    trigger("wait_on_customer")
-    append(
-        {
-            "type": "StatusChanged",
-            "ticket_id": tid,
-            "at": at[3],
-            "by": AGENT.id,
-            "status": "pending_customer",
-            "event": "wait_on_customer",
-        }
-    )
-    trigger("resume")
-    append(
-        {
-            "type": "StatusChanged",
-            "ticket_id": tid,
-            "at": at[4],
-            "by": AGENT.id,
-            "status": "open",
-            "event": "resume",
-        }
-    )
-    trigger("resolve")
-    append(
-        {
-            "type": "TicketResolved",
-            "ticket_id": tid,
-            "at": at[5],
-            "by": AGENT.id,
-            "resolution": "refund issued",
-        }
-    )
-    trigger("close")
-    append({"type": "TicketClosed", "ticket_id": tid, "at": at[6], "by": AGENT.id})
+    history = _peer_life(model.trigger, tid, at)
     machine.remove_model(model)
     return model, history
 
@@ -515,7 +437,7 @@ def peer_events(history: Sequence[Event]) -> list[str]:
     out: list[str] = []
     previous: str | None = None  # the built-in event just before, whose companion may follow
     for ev in history[1:]:
-        name = EVENT_NAME.get(type(ev))
+        name = EVENT_COMMANDS.get(type(ev))
         if name is not None:
             previous = name
             out.append(name)
@@ -534,7 +456,7 @@ def peer_events(history: Sequence[Event]) -> list[str]:
 def _replay_calls(history: Sequence[Event]) -> Iterator[tuple[str, dict[str, Any]]]:
     """The (event name, keyword arguments) a state-machine library is sent to replay a
     history: companion status records are skipped, the reopen guard gets its facts."""
-    get = EVENT_NAME.get
+    get = EVENT_COMMANDS.get
     previous: str | None = None
     resolved_at = None
     for ev in history[1:]:

@@ -438,9 +438,12 @@ class Ticket(ValueModel):
             raise PermissionDenied(command, status, "a customer acts only on their own tickets")
         if refuse is not None:
             raise TransitionRejected(command, status, refuse)
-        own = _EVENT_FIELDS.get(command, ())
-        arguments = {k: v for k, v in fields.items() if k in own}
-        host = {k: v for k, v in fields.items() if k not in own}
+        own = _EVENT_FIELDS.get(command)
+        if own:
+            arguments = {k: v for k, v in fields.items() if k in own}
+            host = {k: v for k, v in fields.items() if k not in own}
+        else:  # most commands carry no arguments of their own
+            arguments, host = {}, fields
         transition = _choose(command, status, permitted,
                              lambda: _guard_facts(self.__dict__, host, arguments, at))
         missing = [f for f in transition.requires if fields.get(f) in (None, "")]
