@@ -36,6 +36,7 @@ from servicekit.errors import ConcurrencyConflict, InvalidInputError, ServiceKit
 from servicekit.events import (
     EVENT_TYPES,
     AgentReplied,
+    CaseStarted,
     CustomerReplied,
     Event,
     PriorityChanged,
@@ -147,8 +148,15 @@ def _stage(ticket_id: str, at: datetime, fields: dict[str, Any]) -> Event:
                         stage="analysed")
 
 
+def _case(ticket_id: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return CaseStarted(stream_id=ticket_id, at=at, by="agent-li-0417", fields=fields,
+                       process="feedback_loop", state="recorded",
+                       customer_id="cust-zhang-13800138000")
+
+
 MAKERS: tuple[Maker, ...] = (_created, _status, _agent, _customer, _priority, _assigned,
-                             _escalated, _resolved, _reopened, _closed, _cancelled, _stage)
+                             _escalated, _resolved, _reopened, _closed, _cancelled, _stage,
+                             _case)
 
 # aware instants in several shapes: UTC, IANA zones (summer and winter), fixed offsets on either
 # side of UTC with minutes, microseconds, and the ends of the datetime range
@@ -209,7 +217,7 @@ def test_append_to_a_new_stream_returns_its_version_and_load_returns_the_events(
     store: Store,
 ) -> None:
     events = sample()
-    assert store.append(STREAM, events, 0) == len(events) == 12
+    assert store.append(STREAM, events, 0) == len(events) == 13
     loaded = store.load(STREAM)
     assert isinstance(loaded, tuple)
     same_events(loaded, events)
