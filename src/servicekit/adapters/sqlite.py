@@ -1,4 +1,4 @@
-"""An :class:`~servicekit.storage.EventStore` on SQLite (stdlib ``sqlite3``): the worked example
+"""An :class:`~servicekit.eventstore.EventStore` on SQLite (stdlib ``sqlite3``): the worked example
 of plugging storage into servicekit.
 
 One table holds every stream: ``(stream_id, version)`` is the primary key, so two writers can
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from servicekit.errors import ConcurrencyConflict, InvalidInputError, StorageError
 from servicekit.events import Event
-from servicekit.storage import check_append, check_stream_id
+from servicekit.eventstore import check_append, check_stream_id
 
 __all__ = ["SqliteEventStore"]
 

@@ -1,0 +1,186 @@
+"""A case of any process: the generic aggregate that runs every :class:`ProcessDefinition`.
+
+The handbooks describe six flows (ticket P-01, consultation P-02, complaint P-03, feedback loop
+P-04, dispute P-05, repair P-06); :class:`Case` runs any of them, and any process a host
+defines, on the shared engine (:mod:`servicekit.engine`): the same checks (roles, the
+customer-acts-on-own-case rule, guards, required fields), the same events and the same replay.
+
+A case starts with :class:`~servicekit.events.CaseStarted` in the process's initial state and
+records every transition it fires as :class:`~servicekit.events.StatusChanged` naming the
+transition, with the data the command carried in the event's ``fields``. ``Case.fields`` is
+the case's current data: the start's fields updated by every transition's. Guards read it
+(``customer_satisfied == true``), and so does the check of a transition's required fields.
+
+>>> from datetime import datetime, timedelta
+>>> from zoneinfo import ZoneInfo
+>>> from servicekit.cases import Actor, Case
+>>> from servicekit.presets.processes import feedback_loop_process
+>>> t0 = datetime(2026, 10, 12, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+>>> agent = Actor(id="agent-1", roles={"agent"})
+>>> c = Case.start(process=feedback_loop_process(), case_id="F-1", customer_id="C-9",
+...                at=t0, by=agent, fields={"channel": "phone"})
+>>> c = c.fire("assess", at=t0 + timedelta(hours=1), by=agent,
+...            fields={"category": "complaint", "priority": "P2"})
+>>> c.state, c.version, c.fields["priority"]
+('assessed', 2, 'P2')
+>>> Case.replay(c.history, process=feedback_loop_process()) == c
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, Field, JsonValue
+
+from servicekit.engine import (
+    Actor,
+    Aggregate,
+    AggregateKind,
+    check_actor,
+    check_fields,
+    check_optional_text,
+    check_text,
+    check_time,
+    created_state,
+    may_start,
+)
+from servicekit.errors import InvalidInputError, PermissionDenied
+from servicekit.events import CaseStarted, Event, StatusChanged
+from servicekit.processes import ProcessDefinition
+
+__all__ = ["CASE", "Actor", "Case"]
+
+
+def _initial(ev: CaseStarted, process: ProcessDefinition) -> dict[str, Any]:
+    return {
+        "case_id": ev.stream_id,
+        "process_name": ev.process,
+        "customer_id": ev.customer_id,
+        "started_at": ev.at,
+        "fields": dict(ev.fields),
+    }
+
+
+def _moved(state: dict[str, Any], ev: StatusChanged) -> None:
+    if ev.fields:
+        state["fields"] = {**state["fields"], **ev.fields}
+
+
+def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
+                 arguments: Mapping[str, Any], at: datetime) -> dict[str, Any]:
+    """What a guard reads: the case's data updated by the command's, then the case's own
+    values (which data cannot shadow) and ``at``."""
+    facts = {**state["fields"], **host}
+    facts.update((k, v) for k, v in state.items() if k not in ("history", "fields"))
+    facts["at"] = at
+    return facts
+
+
+#: The case as data for the engine: every transition is recorded as a StatusChanged.
+CASE = AggregateKind(
+    name="case",
+    created=CaseStarted,
+    initial=_initial,
+    facts=_guard_facts,
+    mutators={StatusChanged: _moved},
+    status_key="state",
+    since_key="state_since",
+)
+
+
+class Case(Aggregate):
+    """A running case of a process (any :class:`~servicekit.processes.ProcessDefinition`).
+
+    Build one with :meth:`start` (or :meth:`replay`); change it with :meth:`fire`.
+    """
+
+    kind: ClassVar[AggregateKind] = CASE
+
+    case_id: str
+    process_name: str = Field(description="the name of the process definition it runs")
+    customer_id: str | None = None
+    state: str = Field(description="the current state of the process")
+    state_since: AwareDatetime = Field(description="when the case entered its state")
+    started_at: AwareDatetime
+    updated_at: AwareDatetime = Field(description="instant of the last event")
+    fields: dict[str, JsonValue] = Field(
+        default_factory=dict, description="the case's current data (the start's, updated by "
+                                          "every transition's fields)")
+
+    @property
+    def status(self) -> str:
+        """The current state (the name tickets use)."""
+        return self.state
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the case reached a final state (``None`` while it runs)."""
+        return self.state_since if self.is_final else None
+
+    @classmethod
+    def start(cls, *, process: ProcessDefinition, case_id: str, at: datetime, by: Actor,
+              customer_id: str | None = None,
+              fields: Mapping[str, Any] | None = None) -> Case:
+        """Start a case in the process's initial state (event ``CaseStarted``).
+
+        Staff start cases; a customer only their own (``customer_id`` is theirs).
+        """
+        if not isinstance(process, ProcessDefinition):
+            raise InvalidInputError(
+                f"start: process must be a ProcessDefinition (got {type(process).__name__})"
+            )
+        check_text("start", "case_id", case_id)
+        check_optional_text("start", "customer_id", customer_id)
+        check_actor("start", by)
+        at = check_time("start", at, None)
+        data = check_fields("start", fields, _RESERVED)
+        if not may_start(by, customer_id, process):
+            raise PermissionDenied("start", "(none)", "a customer starts cases only for themself")
+        event = CaseStarted(stream_id=case_id, at=at, by=by.id, fields=data,
+                            process=process.name, state=process.initial.id,
+                            customer_id=customer_id)
+        return cls._build(created_state(CASE, event, process), process)
+
+    @classmethod
+    def replay(cls, history: Iterable[Event], *, process: ProcessDefinition) -> Case:
+        """Rebuild a case from its events, checking each against ``process``.
+
+        Raises :class:`~servicekit.errors.InvalidInputError` naming the first event the process
+        could not have produced (another case, out of order, a transition the state does not
+        allow, a case of another process).
+        """
+        if not isinstance(process, ProcessDefinition):
+            raise InvalidInputError(
+                f"replay: process must be a ProcessDefinition (got {type(process).__name__})"
+            )
+        case = cls._replay("replay", history, process)
+        if case.process_name != process.name:
+            raise InvalidInputError("history[0] (CaseStarted): a case of another process")
+        return case
+
+    def fire(self, event: str, *, at: datetime, by: Actor,
+             fields: Mapping[str, Any] | None = None) -> Case:
+        """Fire the process's transition ``event`` with the data it carries.
+
+        The transition's required fields are looked up in the case's data updated by
+        ``fields``, so a field recorded earlier need not be repeated.
+        """
+        self.check_event_name("fire", event)
+        data = check_fields(event, fields, _RESERVED)
+        return self._run(event, at, by, {}, data, provided={**self.fields, **data})
+
+    def apply_timeouts(self, now: datetime) -> Case:
+        """Fire the current state's timeout event if it is due at ``now`` (by the system actor,
+        at the due instant). Returns the case unchanged when nothing is due."""
+        due = self._due_timeout(now)
+        if due is None:
+            return self
+        event, at = due
+        return self.fire(event, at=at, by=Actor.system())
+
+
+# names a case's data may not take: guards read the case's own values under them
+_RESERVED = frozenset(Case.model_fields) | {"at", "status", "ended_at"}

@@ -1,0 +1,123 @@
+"""A repository of event-sourced aggregates, generic over the aggregate (Cosmic Python style).
+
+``Repository(store, replay)`` keeps aggregates in an :class:`~servicekit.eventstore.EventStore`:
+one stream per aggregate, the aggregate's version is the stream's version. ``replay`` turns a
+stream's events back into the aggregate (``Ticket.replay``, or
+``lambda events: Case.replay(events, process=p)``); aggregates expose ``stream_id``,
+``version`` and ``history``. The domain knows no storage: the repository is the only place the
+two meet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar, runtime_checkable
+
+from servicekit.errors import ConcurrencyConflict, InvalidInputError, NotFoundError
+from servicekit.events import Event
+from servicekit.eventstore import EventStore
+
+__all__ = ["EventSourcedAggregate", "Repository"]
+
+
+@runtime_checkable
+class EventSourcedAggregate(Protocol):
+    """What a repository needs of an aggregate."""
+
+    @property
+    def stream_id(self) -> str: ...
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def history(self) -> Sequence[Event]: ...
+
+
+A = TypeVar("A", bound=EventSourcedAggregate)
+
+
+class Repository(Generic[A]):
+    """Aggregates in an event store: ``add`` a new one, ``get`` it back, ``save`` its new events.
+
+    ``save(aggregate, expected_version)`` appends the events the aggregate has beyond
+    ``expected_version`` (the version it was loaded at). ``update(stream_id, change)`` does
+    load, change and save in one call; with ``retries`` it reloads and re-applies the change
+    when another writer got there first. ``aggregate_type``, if given, is checked on ``add``
+    and ``save``.
+    """
+
+    #: what the repository holds, named in messages
+    noun = "aggregate"
+
+    def __init__(self, store: EventStore, replay: Callable[[tuple[Event, ...]], A], *,
+                 aggregate_type: type[A] | None = None) -> None:
+        if not isinstance(store, EventStore):
+            raise InvalidInputError(
+                f"store must have append() and load() (got {type(store).__name__})"
+            )
+        if not callable(replay):
+            raise InvalidInputError(f"replay must be callable (got {type(replay).__name__})")
+        self.store = store
+        self._replay = replay
+        self._type = aggregate_type
+
+    def _check(self, aggregate: object) -> A:
+        expected = self._type
+        if expected is not None:
+            if not isinstance(aggregate, expected):
+                raise InvalidInputError(
+                    f"expected a {expected.__name__} (got {type(aggregate).__name__})"
+                )
+        elif not isinstance(aggregate, EventSourcedAggregate):
+            raise InvalidInputError(
+                f"expected an aggregate with stream_id, version and history "
+                f"(got {type(aggregate).__name__})"
+            )
+        return aggregate  # type: ignore[return-value]
+
+    def add(self, aggregate: A) -> A:
+        """Store a new aggregate; ``ConcurrencyConflict`` if its id is taken."""
+        self._check(aggregate)
+        self.store.append(aggregate.stream_id, tuple(aggregate.history), 0)
+        return aggregate
+
+    def get(self, stream_id: str) -> A:
+        """The aggregate rebuilt from its stream; ``NotFoundError`` if there is none."""
+        if not isinstance(stream_id, str) or not stream_id:
+            raise InvalidInputError(
+                f"{self.noun}_id must be a non-empty string (got {type(stream_id).__name__})"
+            )
+        events = self.store.load(stream_id)
+        if not events:
+            raise NotFoundError(f"no {self.noun} with that id")
+        return self._replay(events)
+
+    def save(self, aggregate: A, expected_version: int) -> A:
+        """Append the aggregate's events after ``expected_version`` (the version it was loaded
+        at); ``ConcurrencyConflict`` if the stream moved on meanwhile."""
+        self._check(aggregate)
+        if isinstance(expected_version, bool) or not isinstance(expected_version, int) or not (
+            0 < expected_version <= aggregate.version
+        ):
+            raise InvalidInputError(f"expected_version must be an int between 1 and the "
+                                    f"{self.noun}'s version")
+        new = tuple(aggregate.history[expected_version:])
+        if new:
+            self.store.append(aggregate.stream_id, new, expected_version)
+        return aggregate
+
+    def update(self, stream_id: str, change: Callable[[A], A], *, retries: int = 0) -> A:
+        """Load, ``change`` and save; on a conflict reload and retry up to ``retries`` times,
+        then raise the last ``ConcurrencyConflict``. Errors from ``change`` (a rejected
+        command) propagate and nothing is saved."""
+        attempt = 0
+        while True:
+            current = self.get(stream_id)
+            changed = change(current)
+            try:
+                return self.save(changed, current.version)
+            except ConcurrencyConflict:
+                if attempt >= retries:
+                    raise
+                attempt += 1
