@@ -2,32 +2,30 @@
 
 Pydantic's own ``ValidationError`` repeats the rejected input in its message; ours do not (the
 input could be personal data). They list every problem with its location and the type of the
-value found.
+value found, each as a :class:`~servicekit.errors.Problem` (location, type, message).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from servicekit.errors import InvalidInputError, ServiceKitError
+from servicekit.errors import InvalidInputError, Problem, ServiceKitError
 
-__all__ = ["NameSet", "RaisesServiceKitErrors", "ValueModel", "describe_validation_error"]
+__all__ = [
+    "NameSet",
+    "RaisesServiceKitErrors",
+    "ValueModel",
+    "describe_validation_error",
+    "problems_error",
+]
 
 #: A set of names, written out sorted so that dumps and policy diffs do not depend on the
 #: process's string hashing.
 NameSet = Annotated[frozenset[str], PlainSerializer(sorted, return_type=list[str])]
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out or "(document)"
 
 
 # pydantic inserts union tags and validator wrappers into locations; people do not need them
@@ -68,17 +66,37 @@ def error_locs(exc: ValidationError) -> list[tuple[int | str, ...]]:
     return [loc for loc, _ in _errors(exc)]
 
 
-def describe_validation_error(exc: ValidationError) -> list[str]:
-    """One line per problem: ``location: message (got <type>)``, without the input value."""
-    lines: list[str] = []
+def describe_validation_error(exc: ValidationError) -> list[Problem]:
+    """One problem per error, ``location: message (got <type>)``, without the input value.
+
+    Each is a :class:`~servicekit.errors.Problem` (a ``str``): its ``loc`` is the cleaned
+    location, its ``type`` pydantic's error type (or the code of a check across fields, see
+    :func:`problems_error`), its ``msg`` the text after the location.
+    """
+    problems: list[Problem] = []
     for loc, err in _errors(exc):
         msg = str(err["msg"])
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):
                 msg = msg[len(prefix) :]
         got = type(err.get("input")).__name__
-        lines.append(f"{_location(loc)}: {msg} (got {got})")
-    return lines
+        problems.append(Problem(loc, str(err["type"]), f"{msg} (got {got})"))
+    return problems
+
+
+def problems_error(title: str, problems: Iterable[Problem], input_value: Any) -> ValidationError:
+    """A ValidationError holding each problem as its own error, with its location and type.
+
+    Raise it from a model validator (instead of a ``ValueError`` joining the messages) to keep
+    checks across fields apart: pydantic prefixes the locations when the model is nested (a
+    process inside a policy), and :func:`describe_validation_error` reads them back.
+    """
+    errors: list[InitErrorDetails] = [
+        # no context: the message is used as it is (no {placeholder} formatting)
+        {"type": PydanticCustomError(p.type, p.msg), "loc": p.loc, "input": input_value}
+        for p in problems
+    ]
+    return ValidationError.from_exception_data(title, errors)
 
 
 class RaisesServiceKitErrors(BaseModel):
@@ -88,9 +106,10 @@ class RaisesServiceKitErrors(BaseModel):
 
     @classmethod
     def _raise(cls, exc: ValidationError) -> ServiceKitError:
-        lines = describe_validation_error(exc)
-        head = f"invalid {cls.__name__}: " if len(lines) == 1 else f"invalid {cls.__name__}:\n  "
-        return cls.error_class(head + "\n  ".join(lines), problems=lines)
+        problems = describe_validation_error(exc)
+        head = (f"invalid {cls.__name__}: " if len(problems) == 1
+                else f"invalid {cls.__name__}:\n  ")
+        return cls.error_class(head + "\n  ".join(problems), problems=problems)
 
     def __init__(self, /, *args: Any, **data: Any) -> None:
         try:

@@ -82,7 +82,8 @@ class CommandSpec:
     ``TicketResolved``): they are not repeated in the event's ``fields``, and guards read them.
     ``check(state, arguments)`` is the command's own rule (an escalation only goes up): a
     reason to refuse, or None; it runs after the roles, live and in replay. The status the
-    command implies is declared on its event class (``event.implies``).
+    command implies is declared on its event class (``event.implies``, a class attribute:
+    replay reads it from the class).
     """
 
     name: str
@@ -390,6 +391,7 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     stream = first.stream_id
     candidates = process.table.candidates
     by_event = kind.by_event
+    commands = kind.commands
     mutators = kind.mutators
     status_key = kind.status_key
     since_key = kind.since_key
@@ -400,47 +402,66 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     for index in range(1, len(events)):
         ev = events[index]
         cls = type(ev)
-        if not isinstance(ev, Event) or cls is created:
-            raise _history_error(index, ev, f"not an event a {what} records after its start")
+        spec = by_event.get(cls)
+        if spec is None and cls is not StatusChanged:
+            if not isinstance(ev, Event) or cls is created:
+                raise _history_error(index, ev, f"not an event a {what} records after its "
+                                                "start")
+            raise _history_error(index, ev, f"not an event a {what} records")
         if ev.stream_id != stream:
             raise _history_error(index, ev, f"belongs to another {what}")
         at = ev.at
         if at < last_at:
             raise _history_error(index, ev, "is earlier than the event before it")
         last_at = at
-        if ev.event_id in seen:
+        event_id = ev.event_id
+        if event_id in seen:
             raise _history_error(index, ev, "repeats an event id")
-        seen.add(ev.event_id)
+        seen.add(event_id)
+        status = state[status_key]
         if companion is not None:
-            if (cls is not StatusChanged or ev.event != companion[0]  # type: ignore[attr-defined]
+            if (spec is not None or ev.event != companion[0]  # type: ignore[attr-defined]
                     or ev.status != companion[1]  # type: ignore[attr-defined]
                     or at != previous.at or ev.by != previous.by):
                 raise _history_error(index, ev, f"expected the StatusChanged of "
                                                 f"{companion[0]} to {companion[1]!r}")
             companion = None
-            status = ev.status  # type: ignore[attr-defined]
-            if status != state[status_key]:
-                state[status_key] = status
+            new_status = ev.status  # type: ignore[attr-defined]
+            if new_status != status:
+                state[status_key] = new_status
                 state[since_key] = at
             state["updated_at"] = at
             state["version"] += 1
             continue
         previous = ev
-        spec = by_event.get(cls)
-        command, target = _replay_move(kind, events, index, state=state, spec=spec,
-                                       candidates=candidates)
-        # apply (inlined: the bulk path)
+        # the common case inline: one unguarded move and no rule of the command's own
+        if spec is not None:
+            command = spec.name
+            moves = candidates(status, command) if spec.check is None else ()
+            new_status = spec.implies
+        else:
+            command = ev.event  # type: ignore[attr-defined]
+            moves = (candidates(status, command)
+                     if command is not None and command not in commands else ())
+            new_status = ev.status  # type: ignore[attr-defined]
+        if len(moves) == 1 and moves[0].guard is None:
+            target = moves[0].target or status
+        else:
+            command, target = _replay_move(kind, events, index, state=state, spec=spec,
+                                           candidates=candidates)
+        # apply (inlined: the bulk path; the engine's apply() does the same)
         mutate = mutators.get(cls)
         if mutate is not None:
             mutate(state, ev)
-        new_status = ev.implied_status
-        if new_status is not None and new_status != state[status_key]:
+        if new_status is not None and new_status != status:
             state[status_key] = new_status
             state[since_key] = at
+        else:
+            new_status = status
         state["updated_at"] = at
         state["version"] += 1
-        if state[status_key] != target:
-            if cls is StatusChanged:
+        if new_status != target:
+            if spec is None:
                 raise _history_error(index, ev, f"{command} leads to {target!r}")
             companion = (command, target)
     if companion is not None:
@@ -514,9 +535,15 @@ class Aggregate(ValueModel):
     """
 
     kind: ClassVar[AggregateKind]
+    _field_names: ClassVar[frozenset[str]] = frozenset()
 
     version: int = Field(description="the number of events in the history")
     history: tuple[Event, ...]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._field_names = frozenset(cls.model_fields)
 
     @classmethod
     def default_process(cls) -> ProcessDefinition:
@@ -529,7 +556,7 @@ class Aggregate(ValueModel):
         """An aggregate from checked state, without validating again."""
         obj = cls.__new__(cls)
         object.__setattr__(obj, "__dict__", state)
-        object.__setattr__(obj, "__pydantic_fields_set__", set(cls.model_fields))
+        object.__setattr__(obj, "__pydantic_fields_set__", set(cls._field_names))
         object.__setattr__(obj, "__pydantic_extra__", None)
         object.__setattr__(obj, "__pydantic_private__", {"_process": process})
         return obj

@@ -11,7 +11,8 @@ working.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 __all__ = [
     "CalendarCoverageError",
@@ -23,34 +24,119 @@ __all__ = [
     "NotFoundError",
     "PermissionDenied",
     "PolicyError",
+    "Problem",
     "ServiceKitError",
     "StorageError",
     "TransitionRejected",
 ]
 
 
+_Loc = tuple[str | int, ...]
+
+
+def _render_loc(loc: Iterable[str | int]) -> str:
+    """A location as people read it: ``states[0].id`` (``""`` for the whole input)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+class Problem(str):
+    """One problem found in an input: where (``loc``), what kind (``type``) and why (``msg``).
+
+    The structured form of an entry of :attr:`ServiceKitError.problems`, as pydantic's
+    ``ErrorDetails`` are, so that an adapter can report each with its location (an RFC 9457
+    problem detail, a form field's error):
+
+    * ``loc``: the path inside the input, keys and list indexes (``("states", 0, "id")``);
+      ``()`` when the problem is about the input as a whole;
+    * ``type``: a short machine-readable code: pydantic's own (``"missing"``,
+      ``"too_short"``, ``"value_error"``…) where pydantic found the problem, servicekit's
+      (``"unreachable_state"``, ``"duplicate_rule_id"``…) for the checks across fields;
+    * ``msg``: the human text, without the location; like every servicekit message it names
+      types and places, never the input's values.
+
+    A problem *is* its text, ``"<location>: <msg>"`` (just ``msg`` when ``loc`` is empty), so
+    code that reads ``problems`` as strings keeps working; equality and hashing are the
+    string's. Problems are immutable and pickle.
+    """
+
+    __slots__ = ("loc", "msg", "type")
+
+    loc: _Loc
+    type: str
+    msg: str
+
+    def __new__(cls, loc: Iterable[str | int], type: str, msg: str) -> Problem:
+        where = tuple(loc)
+        for part in where:
+            if not isinstance(part, (str, int)) or isinstance(part, bool):
+                raise TypeError(
+                    f"a location holds str keys and int indexes, got {part.__class__.__name__}"
+                )
+        if not isinstance(type, str) or not isinstance(msg, str):
+            raise TypeError("a problem's type and msg are str")
+        shown = _render_loc(where)
+        self = super().__new__(cls, f"{shown}: {msg}" if shown else msg)
+        object.__setattr__(self, "loc", where)
+        object.__setattr__(self, "type", type)
+        object.__setattr__(self, "msg", str(msg))
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.loc, self.type, self.msg))
+
+    def __repr__(self) -> str:
+        return f"Problem(loc={self.loc!r}, type={self.type!r}, msg={self.msg!r})"
+
+
 class ServiceKitError(Exception):
     """Root of every error servicekit raises on purpose.
 
     ``problems`` lists every problem found (a validation reports all of them, not just the
-    first); for a single problem it holds the message.
+    first), each a :class:`Problem` with its location and type; for a single problem it holds
+    the message, as a problem about the whole input (``loc == ()``) of type
+    :attr:`problem_type`. Plain strings given as ``problems`` become such problems too.
     """
 
-    def __init__(self, message: str, *, problems: Sequence[str] = ()) -> None:
+    #: The ``type`` of problems given as plain text (and of the default single problem).
+    problem_type: ClassVar[str] = "error"
+
+    def __init__(self, message: str, *, problems: Iterable[str] = ()) -> None:
         super().__init__(message)
-        self.problems: tuple[str, ...] = tuple(problems) or (message,)
+        found = tuple(
+            p if isinstance(p, Problem) else Problem((), self.problem_type, str(p))
+            for p in problems
+        )
+        self.problems: tuple[Problem, ...] = found or (Problem((), self.problem_type, message),)
 
 
 class InvalidInputError(ServiceKitError, ValueError):
     """An argument has the wrong value or shape; nothing was changed."""
 
+    problem_type = "invalid_input"
+
 
 class NaiveDatetimeError(InvalidInputError, TypeError):
     """A datetime without a time zone was given where an aware one is required."""
 
+    problem_type = "naive_datetime"
+
 
 class CalendarError(InvalidInputError):
     """A business calendar is malformed (hours, zone, country) or cannot answer a question."""
+
+    problem_type = "calendar"
 
 
 class CalendarCoverageError(CalendarError):
@@ -60,6 +146,8 @@ class CalendarCoverageError(CalendarError):
     ``beyond_coverage="raise"``) instead of silently treating an unannounced year as ordinary.
     ``year`` is the year that was needed.
     """
+
+    problem_type = "calendar_coverage"
 
     def __init__(self, message: str, *, year: int) -> None:
         super().__init__(message)
@@ -74,6 +162,8 @@ class PolicyError(InvalidInputError):
     compare incompatible types (naming the path), and ``unique`` tables with several matches.
     """
 
+    problem_type = "invalid_policy"
+
 
 class CommandRefused(ServiceKitError):
     """A command on an aggregate was refused; nothing was changed.
@@ -83,6 +173,7 @@ class CommandRefused(ServiceKitError):
     both :class:`TransitionRejected` and :class:`PermissionDenied`.
     """
 
+    problem_type = "command_refused"
     verb: str = "refused"
 
     def __init__(self, command: str, state: str, reason: str) -> None:
@@ -100,6 +191,7 @@ class TransitionRejected(CommandRefused):
     (escalation only goes up).
     """
 
+    problem_type = "transition_rejected"
     verb = "rejected"
 
 
@@ -107,6 +199,7 @@ class PermissionDenied(CommandRefused):
     """The actor's roles do not allow the command (P-08: authority is explicit), or a
     customer acts on a ticket that is not theirs."""
 
+    problem_type = "permission_denied"
     verb = "not permitted"
 
 
@@ -117,6 +210,8 @@ class ConcurrencyConflict(ServiceKitError):
     conflict). ``expected`` and ``actual`` are the versions; ``stream_id`` is kept as an
     attribute, out of the message.
     """
+
+    problem_type = "concurrency_conflict"
 
     def __init__(self, stream_id: str, *, expected: int, actual: int) -> None:
         super().__init__(
@@ -130,8 +225,12 @@ class ConcurrencyConflict(ServiceKitError):
 class NotFoundError(ServiceKitError, LookupError):
     """A repository has no aggregate under the id asked for (the id is not repeated)."""
 
+    problem_type = "not_found"
+
 
 class StorageError(ServiceKitError):
     """A storage adapter could not do its work (the database is locked past the timeout,
     unavailable, or the store was closed). Nothing was written; the operation may be retried
     (not after ``close()``)."""
+
+    problem_type = "storage"

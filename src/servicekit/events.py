@@ -15,8 +15,10 @@ declared on its class (``implies``) or, for events that carry it, read from the 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from os import urandom
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import uuid4
@@ -66,18 +68,42 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
 
-def time_ordered_id(at: datetime) -> str:
-    """A UUID version 7 whose time part is ``at`` (to the millisecond) and the rest random.
+class _Ids:
+    """The random part of :func:`time_ordered_id`: 42 random bits drawn once per process and a
+    32-bit counter from a random start (RFC 9562's UUIDv7 with a dedicated counter). Drawn
+    again in a forked child, so parent and child never share a sequence."""
 
-    Ids made by the aggregates sort by the instant of their event, and cost less than
-    ``uuid4`` (no UUID object). ``at`` is the event's own instant, so no clock is read.
+    __slots__ = ("count", "high", "low")
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        node = int.from_bytes(urandom(6)) & ((1 << 42) - 1)
+        self.high = node >> 30  # 12 bits: rand_a
+        self.low = (0x8000 | ((node >> 16) & 0x3FFF), (node & 0xFFFF) << 32)  # variant 10
+        self.count = count(int.from_bytes(urandom(4)))
+
+
+_IDS = _Ids()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_IDS.reseed)
+
+
+def time_ordered_id(at: datetime) -> str:
+    """A UUID version 7 whose time part is ``at`` (to the millisecond).
+
+    Ids made by the aggregates sort by the instant of their event and cost half a ``uuid4``
+    (no UUID object, no system call per id). ``at`` is the event's own instant, so no clock
+    is read; the rest is random per process plus a counter, so ids never repeat.
     """
     ms = (at - _EPOCH) // _MS
     if not 0 <= ms < 1 << 48:  # before 1970 or after 10889: the time part cannot hold it
         return _new_id()
-    r = urandom(10).hex()
-    m = f"{ms:012x}"
-    return f"{m[:8]}-{m[8:]}-7{r[:3]}-{'89ab'[int(r[3], 16) & 3]}{r[4:7]}-{r[7:19]}"
+    ids = _IDS
+    variant, node = ids.low
+    return "%08x-%04x-7%03x-%04x-%012x" % (  # noqa: UP031 - the fastest formatting here
+        ms >> 16, ms & 0xFFFF, ids.high, variant, node | (next(ids.count) & 0xFFFFFFFF))
 
 
 _MINUTE = timedelta(minutes=1)
@@ -116,6 +142,7 @@ class Event(ValueModel):
     _template: ClassVar[dict[str, Any]] = {}
     #: fields whose default is built per event (a fresh dict), outside the template
     _factories: ClassVar[tuple[tuple[str, Any], ...]] = ()
+    _field_names: ClassVar[frozenset[str]] = frozenset()
 
     event_id: str = Field(default_factory=_new_id, min_length=1)
     stream_id: str = Field(
@@ -150,6 +177,7 @@ class Event(ValueModel):
                 template[field] = None if info.default is PydanticUndefined else info.default
         cls._template = template
         cls._factories = tuple(factories)
+        cls._field_names = frozenset(template)
         _REGISTRY[name] = cls
 
     @property
@@ -178,7 +206,7 @@ class Event(ValueModel):
         data.update(values)
         event = cls.__new__(cls)
         object.__setattr__(event, "__dict__", data)
-        object.__setattr__(event, "__pydantic_fields_set__", set(values))
+        object.__setattr__(event, "__pydantic_fields_set__", set(cls._field_names))
         object.__setattr__(event, "__pydantic_extra__", None)
         object.__setattr__(event, "__pydantic_private__", None)
         return event

@@ -21,9 +21,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from servicekit._model import ValueModel, describe_validation_error, error_locs
+from servicekit._model import ValueModel, describe_validation_error
 from servicekit.calendar import BusinessCalendar
-from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.processes import ProcessDefinition
 from servicekit.rules import DecisionTable
 from servicekit.sla import SlaPolicy
@@ -111,25 +111,27 @@ class Policy(ValueModel):
         try:
             data = _PARSERS[fmt](text)
         except RecursionError:
-            raise PolicyError("policy document nested too deeply") from None
+            raise _whole("recursion_loop", "policy document nested too deeply") from None
         return cls._load(data, text, fmt)
 
     @classmethod
     def _load(cls, data: Any, text: str, fmt: Format) -> Policy:
         if not isinstance(data, dict):
-            raise PolicyError(
-                f"a policy document is a mapping at the top level, got {type(data).__name__}"
+            raise _whole(
+                "dict_type",
+                f"a policy document is a mapping at the top level, got {type(data).__name__}",
             )
         try:
             return cls.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
         except RecursionError:
-            raise PolicyError("policy document nested too deeply") from None
+            raise _whole("recursion_loop", "policy document nested too deeply") from None
         except ValidationError as exc:
             lines = _lines_for(text, fmt)
             problems = []
-            for message, loc in zip(describe_validation_error(exc), error_locs(exc), strict=True):
-                line = _nearest(lines, loc)
-                problems.append(f"{message} (line {line})" if line else message)
+            for problem in describe_validation_error(exc):
+                line = _nearest(lines, problem.loc)
+                problems.append(Problem(problem.loc, problem.type, f"{problem.msg} (line {line})")
+                                if line else problem)
             if len(problems) == 1:
                 message = f"invalid policy: {problems[0]}"
             else:
@@ -165,12 +167,18 @@ class Policy(ValueModel):
 
 
 
+def _whole(problem_type: str, message: str) -> PolicyError:
+    """An error about the document as a whole (it does not parse, or is not a mapping)."""
+    return PolicyError(message, problems=[Problem((), problem_type, message)])
+
+
 def _parse_json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PolicyError(
-            f"policy JSON does not parse: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        raise _whole(
+            "json_invalid",
+            f"policy JSON does not parse: {exc.msg} (line {exc.lineno}, column {exc.colno})",
         ) from None
 
 
@@ -178,7 +186,7 @@ def _parse_toml(text: str) -> Any:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"policy TOML does not parse: {exc}") from None
+        raise _whole("toml_invalid", f"policy TOML does not parse: {exc}") from None
 
 
 def _parse_yaml(text: str) -> Any:
@@ -189,7 +197,7 @@ def _parse_yaml(text: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise PolicyError(f"policy YAML does not parse{where}") from None
+        raise _whole("yaml_invalid", f"policy YAML does not parse{where}") from None
 
 
 _PARSERS = {"json": _parse_json, "toml": _parse_toml, "yaml": _parse_yaml}
@@ -200,9 +208,10 @@ def _as_text(text: object) -> str:
         try:
             return bytes(text).decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise PolicyError(f"policy text is not valid UTF-8 (byte {exc.start})") from None
+            raise _whole("string_unicode",
+                         f"policy text is not valid UTF-8 (byte {exc.start})") from None
     if not isinstance(text, str):
-        raise PolicyError(f"policy text must be str or bytes, got {type(text).__name__}")
+        raise _whole("string_type", f"policy text must be str or bytes, got {type(text).__name__}")
     return text
 
 

@@ -24,10 +24,16 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, ClassVar, cast
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
-from servicekit._model import NameSet, ValueModel
-from servicekit.errors import PolicyError, ServiceKitError
+from servicekit._model import NameSet, ValueModel, problems_error
+from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.rules import Condition
 from servicekit.sla import Duration
 
@@ -171,12 +177,16 @@ class ProcessDefinition(ValueModel):
     _table: TransitionTable = PrivateAttr()
     _machine: type[Any] | None = PrivateAttr(default=None)
 
-    @model_validator(mode="after")
-    def _sound(self) -> ProcessDefinition:
-        problems = _soundness(self)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _sound(
+        cls, data: Any, handler: ModelWrapValidatorHandler[ProcessDefinition]
+    ) -> ProcessDefinition:
+        definition = handler(data)
+        problems = _soundness(definition)
+        if problems:  # each its own problem, with its location and type
+            raise problems_error(cls.__name__, problems, data)
+        return definition
 
     def model_post_init(self, context: Any, /) -> None:
         self._table = TransitionTable(self.transitions)
@@ -220,39 +230,49 @@ class ProcessDefinition(ValueModel):
         return str(formatter.render(self.machine_class(), "mermaid"))
 
 
-def _soundness(d: ProcessDefinition) -> list[str]:
-    """Every problem of a definition, not only the first."""
-    problems: list[str] = []
+def _soundness(d: ProcessDefinition) -> list[Problem]:
+    """Every problem of a definition, not only the first, each with its location and type."""
+    problems: list[Problem] = []
     ids = [s.id for s in d.states]
     known = set(ids)
-    if len(known) != len(ids):
-        problems.append("two states share an id")
+    for i, state_id in enumerate(ids):
+        if state_id in ids[:i]:
+            problems.append(Problem(("states", i, "id"), "duplicate_state",
+                                    "two states share an id"))
     initial = [s.id for s in d.states if s.initial]
     if len(initial) != 1:
-        problems.append(f"a process has exactly one initial state (found {len(initial)})")
+        problems.append(Problem(("states",), "initial_state_count",
+                                f"a process has exactly one initial state (found {len(initial)})"))
     finals = {s.id for s in d.states if s.final}
     if not finals:
-        problems.append("a process needs at least one final state")
+        problems.append(Problem(("states",), "no_final_state",
+                                "a process needs at least one final state"))
     events = {t.event for t in d.transitions}
     clash = sorted(events & known)
     if clash:
-        problems.append(f"names used both as a state and as an event: {', '.join(clash)}")
+        problems.append(Problem((), "name_clash",
+                                f"names used both as a state and as an event: {', '.join(clash)}"))
     for i, t in enumerate(d.transitions):
-        where = f"transition {i} ({t.event})"
+        where = ("transitions", i)
         ends = t.sources if t.target is None else (*t.sources, t.target)
         unknown = [s for s in ends if s not in known]
         if unknown:
-            problems.append(f"{where}: unknown state(s) {', '.join(sorted(set(unknown)))}")
+            problems.append(Problem(where, "unknown_state",
+                                    f"unknown state(s) {', '.join(sorted(set(unknown)))}"))
         out_of_final = [s for s in t.sources if s in finals]
         if out_of_final:
-            problems.append(f"{where}: leaves final state(s) {', '.join(out_of_final)}")
+            problems.append(Problem((*where, "sources"), "leaves_final_state",
+                                    f"leaves final state(s) {', '.join(out_of_final)}"))
         if d.roles and not t.roles <= d.roles:
-            problems.append(f"{where}: unknown role(s) {', '.join(sorted(t.roles - d.roles))}")
+            problems.append(Problem((*where, "roles"), "unknown_role",
+                                    f"unknown role(s) {', '.join(sorted(t.roles - d.roles))}"))
         if not d.roles and t.roles:
-            problems.append(f"{where}: names roles but the process declares none")
+            problems.append(Problem((*where, "roles"), "roles_undeclared",
+                                    "names roles but the process declares none"))
         missing = [f for f in t.requires if f not in d.fields]
         if missing:
-            problems.append(f"{where}: requires unknown field(s) {', '.join(missing)}")
+            problems.append(Problem((*where, "requires"), "unknown_field",
+                                    f"requires unknown field(s) {', '.join(missing)}"))
     problems += _timeout_problems(d)
     if problems or len(initial) != 1:
         return problems
@@ -267,30 +287,35 @@ def _soundness(d: ProcessDefinition) -> list[str]:
     reached = _walk(initial[0], edges)
     unreachable = sorted(known - reached)
     if unreachable:
-        problems.append(f"unreachable state(s): {', '.join(unreachable)}")
+        problems.append(Problem(("states",), "unreachable_state",
+                                f"unreachable state(s): {', '.join(unreachable)}"))
     can_finish: set[str] = set()
     for f in finals:
         can_finish |= _walk(f, back)
     stuck = sorted(reached - can_finish)
     if stuck:
-        problems.append(f"state(s) with no way to a final state: {', '.join(stuck)}")
+        problems.append(Problem(("states",), "no_way_to_final",
+                                f"state(s) with no way to a final state: {', '.join(stuck)}"))
     return problems
 
 
-def _timeout_problems(d: ProcessDefinition) -> list[str]:
+def _timeout_problems(d: ProcessDefinition) -> list[Problem]:
     """A timeout names a transition of its state that the system role may fire."""
     problems = []
-    for state in d.states:
+    for i, state in enumerate(d.states):
         timeout = state.timeout
         if timeout is None:
             continue
+        where = ("states", i, "timeout", "event")
         moves = [t for t in d.transitions if t.event == timeout.event and state.id in t.sources]
         if not moves:
-            problems.append(f"state {state.id}: timeout event {timeout.event!r} is not a "
-                            f"transition from {state.id}")
+            problems.append(Problem(where, "bad_timeout",
+                                    f"timeout event {timeout.event!r} is not a transition from "
+                                    f"{state.id}"))
         elif d.roles and not any(not t.roles or "system" in t.roles for t in moves):
-            problems.append(f"state {state.id}: timeout event {timeout.event!r} may not be "
-                            f"fired by the system role, which fires timeouts")
+            problems.append(Problem(where, "bad_timeout",
+                                    f"timeout event {timeout.event!r} may not be fired by the "
+                                    f"system role, which fires timeouts"))
     return problems
 
 

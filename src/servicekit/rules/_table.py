@@ -19,7 +19,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from servicekit._model import ValueModel
-from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.rules._condition import Condition
 from servicekit.rules._eval import Pred, trace_cond
 
@@ -130,34 +130,41 @@ def _json(value: Any) -> str:
     return json.dumps(_plain(value), ensure_ascii=False, default=str)
 
 
-def _table_problems(rules: Any, hit_policy: Any, output_order: Any) -> list[str]:
-    """Checks across rules, on validated or raw data (raw: skip what cannot be read)."""
+def _table_problems(rules: Any, hit_policy: Any, output_order: Any) -> list[Problem]:
+    """Checks across rules, on validated or raw data (raw: skip what cannot be read).
+
+    They are about the table as a whole (``loc`` is the table's), each with its own type.
+    """
     items = rules if isinstance(rules, (list, tuple)) else ()
     rows = [r.model_dump() if isinstance(r, Rule) else r for r in items]
     rows = [r for r in rows if isinstance(r, Mapping)]
-    problems: list[str] = []
+    problems: list[Problem] = []
     seen: set[str] = set()
     for row in rows:
         rule_id = row.get("id")
         if isinstance(rule_id, str):
             if rule_id in seen:
-                problems.append(f"rule id {rule_id!r} is used twice")
+                problems.append(Problem((), "duplicate_rule_id",
+                                        f"rule id {rule_id!r} is used twice"))
             seen.add(rule_id)
     if hit_policy == "priority":
         order = output_order if isinstance(output_order, Mapping) else {}
         if not order:
-            problems.append("hit policy 'priority' needs output_order")
+            problems.append(Problem((), "missing_output_order",
+                                    "hit policy 'priority' needs output_order"))
         for row in rows:
             then = row.get("then")
             if not isinstance(then, Mapping):
                 then = {}
             for key, values in order.items():
                 if key not in then:
-                    problems.append(f"rule {row.get('id')!r} has no output {key!r} to rank")
+                    problems.append(Problem((), "missing_ranked_output",
+                                            f"rule {row.get('id')!r} has no output {key!r} "
+                                            f"to rank"))
                 elif then[key] not in values:
-                    problems.append(
-                        f"rule {row.get('id')!r}: output {key!r} is not one of output_order"
-                    )
+                    problems.append(Problem((), "unranked_output",
+                                            f"rule {row.get('id')!r}: output {key!r} is not one "
+                                            f"of output_order"))
     return problems
 
 
@@ -206,7 +213,8 @@ class DecisionTable(ValueModel):
             problems = _table_problems(raw.get("rules"), raw.get("hit_policy", "first"),
                                        raw.get("output_order"))
         errors.extend(
-            {"type": PydanticCustomError("table", p), "loc": (), "input": data} for p in problems
+            {"type": PydanticCustomError(p.type, p.msg), "loc": p.loc, "input": data}
+            for p in problems
         )
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
