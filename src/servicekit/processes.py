@@ -34,8 +34,7 @@ from pydantic import (
 
 from servicekit._model import NameSet, ValueModel, problems_error
 from servicekit.errors import PolicyError, Problem, ServiceKitError
-from servicekit.rules import Condition
-from servicekit.sla import Duration
+from servicekit.rules import Condition, Duration
 
 __all__ = [
     "IDENTIFIER",

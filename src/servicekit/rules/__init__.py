@@ -8,6 +8,7 @@ evaluated by closures compiled from the syntax tree.
 """
 
 from servicekit.rules._condition import Condition
+from servicekit.rules._duration import Duration
 from servicekit.rules._table import Decision, DecisionTable, HitPolicy, Rule
 from servicekit.rules._values import MISSING, format_duration, format_hours, parse_duration
 
@@ -16,6 +17,7 @@ __all__ = [
     "Condition",
     "Decision",
     "DecisionTable",
+    "Duration",
     "HitPolicy",
     "Rule",
     "format_duration",

@@ -1,0 +1,26 @@
+"""``Duration``: the field type of every duration in a policy (targets, deadlines, timeouts)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer
+
+from servicekit.rules._values import format_duration, parse_duration
+
+__all__ = ["Duration"]
+
+
+def _duration(value: object) -> object:
+    if isinstance(value, str) and not value.startswith(("P", "-P")):
+        return parse_duration(value.strip())
+    return value
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
+"""A duration: a ``timedelta``, or text such as ``"4h"``, ``"30m"``, ``"1h30m"`` (or ISO 8601)."""
