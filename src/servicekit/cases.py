@@ -73,8 +73,9 @@ def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
                  arguments: Mapping[str, Any], at: datetime) -> dict[str, Any]:
     """What a guard reads: the case's data updated by the command's, then the case's own
     values (which data cannot shadow) and ``at``."""
-    facts = {**state["fields"], **host}
-    facts.update((k, v) for k, v in state.items() if k not in ("history", "fields"))
+    # the case's own names are reserved in its data, so the merge order cannot shadow them
+    facts = {**state, **state["fields"], **host}
+    del facts["history"], facts["fields"]
     facts["at"] = at
     return facts
 

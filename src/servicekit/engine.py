@@ -189,7 +189,7 @@ def choose(command: str, status: str, permitted: Sequence[TransitionDef],
             return t
         if facts is None:
             facts = facts_of()
-        if t.guard.evaluate(facts):
+        if t.guard.predicate(facts):
             return t
     guards = "; ".join(str(t.guard) for t in permitted if t.guard is not None)
     reason = f"the condition {guards!r} does not hold"
@@ -501,7 +501,7 @@ def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
         move = moves[0]
     else:
         facts = kind.facts(state, ev.fields, arguments, ev.at)
-        held = [t for t in moves if t.guard is None or t.guard.evaluate(facts)]
+        held = [t for t in moves if t.guard is None or t.guard.predicate(facts)]
         if not held:
             raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds")
         move = held[0]
@@ -565,11 +565,14 @@ class Aggregate(ValueModel):
     def _replay(cls, command: str, history: Iterable[Event],
                 process: ProcessDefinition | None) -> Self:
         check_process(command, process)
-        if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
+        if type(history) is tuple:  # the common case (an aggregate's own history)
+            events: tuple[Event, ...] = history
+        elif isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
             raise InvalidInputError(
                 f"{command}: history must be an iterable of events (got {type(history).__name__})"
             )
-        events = history if isinstance(history, tuple) else tuple(history)
+        else:
+            events = tuple(history)
         return cls._build(fold(cls.kind, events, process or cls.default_process()), process)
 
     def _run(self, command: str, at: datetime, by: Actor, arguments: dict[str, Any],
@@ -639,7 +642,7 @@ class Aggregate(ValueModel):
 
     def _due_timeout(self, now: datetime) -> tuple[str, datetime] | None:
         """The current state's timeout event and the instant to fire it at, if due."""
-        check_time("apply_timeouts", now, None)
+        now = check_time("apply_timeouts", now, None)
         due = self.timeout_due_at
         if due is None or due > now:
             return None

@@ -24,6 +24,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import uuid4
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     AwareDatetime,
     ConfigDict,
@@ -118,7 +119,18 @@ def _instant_json(value: datetime, handler: SerializerFunctionWrapHandler) -> An
     return handler(value)
 
 
-Instant = Annotated[AwareDatetime, WrapSerializer(_instant_json, when_used="json")]
+def _plain(value: datetime) -> datetime:
+    """A pendulum ``DateTime`` (any aware subclass) becomes the equal plain ``datetime``, so
+    events compare, serialise and feed the SLA engine the same whatever the host used."""
+    if type(value) is datetime:
+        return value
+    from servicekit.calendar import require_aware  # only for subclasses: events stay light
+
+    return require_aware(value, "at")
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_plain),
+                    WrapSerializer(_instant_json, when_used="json")]
 
 _REGISTRY: dict[str, type[Event]] = {}
 

@@ -156,8 +156,9 @@ def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
     """What a guard reads, live and in replay alike: the host's fields, then the ticket's own
     values (which host fields cannot shadow), the command's arguments (the new priority, the
     resolution …) and ``at``."""
-    facts = dict(host)
-    facts.update((k, v) for k, v in state.items() if k != "history")
+    # the ticket's own names are reserved in host fields, so the merge cannot shadow them
+    facts = {**host, **state}
+    del facts["history"]
     facts["first_contact_resolution"] = _fcr(state["replies_at_first_resolution"],
                                              state["reopens"])
     facts.update(arguments)
