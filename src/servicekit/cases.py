@@ -99,6 +99,7 @@ class Case(Aggregate):
     """
 
     kind: ClassVar[AggregateKind] = CASE
+    _derived: ClassVar[frozenset[str]] = frozenset({"status", "ended_at"})
 
     case_id: str
     process_name: str = Field(description="the name of the process definition it runs")
@@ -137,7 +138,7 @@ class Case(Aggregate):
         check_optional_text("start", "customer_id", customer_id)
         check_actor("start", by)
         at = check_time("start", at, None)
-        data = check_fields("start", fields, _RESERVED)
+        data = check_fields("start", fields, cls._reserved)
         if not may_start(by, customer_id, process):
             raise PermissionDenied("start", "(none)", "a customer starts cases only for themself")
         event = CaseStarted(stream_id=case_id, at=at, by=by.id, fields=data,
@@ -162,26 +163,7 @@ class Case(Aggregate):
             raise InvalidInputError("history[0] (CaseStarted): a case of another process")
         return case
 
-    def fire(self, event: str, *, at: datetime, by: Actor,
-             fields: Mapping[str, Any] | None = None) -> Case:
-        """Fire the process's transition ``event`` with the data it carries.
-
-        The transition's required fields are looked up in the case's data updated by
-        ``fields``, so a field recorded earlier need not be repeated.
-        """
-        self.check_event_name("fire", event)
-        data = check_fields(event, fields, _RESERVED)
-        return self._run(event, at, by, {}, data, provided={**self.fields, **data})
-
-    def apply_timeouts(self, now: datetime) -> Case:
-        """Fire the current state's timeout event if it is due at ``now`` (by the system actor,
-        at the due instant). Returns the case unchanged when nothing is due."""
-        due = self._due_timeout(now)
-        if due is None:
-            return self
-        event, at = due
-        return self.fire(event, at=at, by=Actor.system())
-
-
-# names a case's data may not take: guards read the case's own values under them
-_RESERVED = frozenset(Case.model_fields) | {"at", "status", "ended_at"}
+    def _provided(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A transition's required fields are looked up in the case's data updated by the
+        command's, so a field recorded earlier need not be repeated."""
+        return {**self.fields, **data}

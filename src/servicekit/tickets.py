@@ -33,7 +33,6 @@ from servicekit.engine import (
     AggregateKind,
     CommandSpec,
     check_actor,
-    check_fields,
     check_optional_text,
     check_process,
     check_text,
@@ -209,6 +208,7 @@ class Ticket(Aggregate):
     """
 
     kind: ClassVar[AggregateKind] = TICKET
+    _derived: ClassVar[frozenset[str]] = frozenset({"first_contact_resolution"})
 
     ticket_id: str
     customer_id: str
@@ -324,7 +324,7 @@ class Ticket(Aggregate):
         """An agent's reply (``public=False``: an internal note). Stops first response."""
         if not isinstance(public, bool):
             raise InvalidInputError(f"reply: public must be a bool (got {type(public).__name__})")
-        return self._run("reply", at, by, {"public": public}, _fields("reply", fields))
+        return self._run("reply", at, by, {"public": public}, self._fields("reply", fields))
 
     def customer_reply(self, *, at: datetime, by: Actor | None = None,
                        fields: Mapping[str, Any] | None = None) -> Ticket:
@@ -333,7 +333,7 @@ class Ticket(Aggregate):
         ``by`` defaults to the ticket's customer.
         """
         actor = by if by is not None else Actor.customer(self.customer_id)
-        return self._run("customer_reply", at, actor, {}, _fields("customer_reply", fields))
+        return self._run("customer_reply", at, actor, {}, self._fields("customer_reply", fields))
 
     def wait_on_customer(self, *, at: datetime, by: Actor,
                          fields: Mapping[str, Any] | None = None) -> Ticket:
@@ -369,7 +369,7 @@ class Ticket(Aggregate):
                 fields: Mapping[str, Any] | None = None) -> Ticket:
         check_text("resolve", "resolution", resolution)
         return self._run("resolve", at, by, {"resolution": resolution},
-                         _fields("resolve", fields))
+                         self._fields("resolve", fields))
 
     def reopen(self, *, at: datetime, by: Actor | None = None,
                fields: Mapping[str, Any] | None = None) -> Ticket:
@@ -378,52 +378,13 @@ class Ticket(Aggregate):
         Staff or the ticket's own customer (the default ``by``).
         """
         actor = by if by is not None else Actor.customer(self.customer_id)
-        return self._run("reopen", at, actor, {}, _fields("reopen", fields))
+        return self._run("reopen", at, actor, {}, self._fields("reopen", fields))
 
     def close(self, *, at: datetime, by: Actor,
               fields: Mapping[str, Any] | None = None) -> Ticket:
-        return self._run("close", at, by, {}, _fields("close", fields))
+        return self._run("close", at, by, {}, self._fields("close", fields))
 
     def cancel(self, *, at: datetime, by: Actor, reason: str) -> Ticket:
         """Withdraw the ticket (duplicate, spam, raised in error). Lead (or higher) only."""
         check_text("cancel", "reason", reason)
         return self._run("cancel", at, by, {"reason": reason}, {})
-
-    def fire(self, event: str, *, at: datetime, by: Actor,
-             fields: Mapping[str, Any] | None = None) -> Ticket:
-        """Fire any transition of the process by its event name.
-
-        For the host's own transitions (``request_approval``, ``approve`` …) and the
-        built-in status moves; recorded as :class:`~servicekit.events.StatusChanged` naming
-        the event. Built-in commands with their own event (``reply``, ``resolve`` …) must be
-        called by their method, which takes their arguments.
-        """
-        self.check_event_name("fire", event)
-        if event in BUILT_IN_COMMANDS:
-            raise InvalidInputError(f"fire: {event} has its own method; call ticket.{event}()")
-        return self._run(event, at, by, {}, _fields(event, fields))
-
-    def apply_timeouts(self, now: datetime) -> Ticket:
-        """Fire the current state's timeout event if it is due at ``now`` (by the system actor,
-        at the due instant). Returns the ticket unchanged when nothing is due."""
-        due = self._due_timeout(now)
-        if due is None:
-            return self
-        event, at = due
-        system = Actor.system()
-        if event == "close":
-            return self.close(at=at, by=system)
-        if event in BUILT_IN_COMMANDS:
-            raise InvalidInputError(
-                f"apply_timeouts: {event} takes arguments; fire it from the host"
-            )
-        return self.fire(event, at=at, by=system)
-
-
-# names the host's extra fields may not take: guards read the ticket's own values under them
-_RESERVED = frozenset(Ticket.model_fields) | {"at", "first_contact_resolution"}
-
-
-def _fields(command: str, fields: object) -> dict[str, Any]:
-    return check_fields(command, fields, _RESERVED)
-

@@ -1,0 +1,200 @@
+"""The base of the event-sourced aggregates (``Ticket``, ``Case``, and the flows to come)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from pydantic import Field
+
+from servicekit._model import ValueModel
+from servicekit.engine._rules import (
+    Actor,
+    AggregateKind,
+    check_fields,
+    check_process,
+    check_time,
+    later,
+    offered,
+)
+from servicekit.engine._run import execute, fold
+from servicekit.errors import InvalidInputError
+from servicekit.events import Event
+from servicekit.processes import IDENTIFIER, ProcessDefinition
+
+if TYPE_CHECKING:
+    from servicekit.sla import SlaPolicy, SlaReport
+
+__all__ = ["Aggregate"]
+
+
+class Aggregate(ValueModel):
+    """Base of the event-sourced aggregates: a value built by the engine, never validated twice.
+
+    Subclasses declare their fields and a ``kind`` (:class:`AggregateKind`); they get the
+    process queries, timeouts, SLA reports and replay from here. ``stream_id``, ``version``
+    and ``history`` are what a :class:`~servicekit.repository.Repository` needs.
+    """
+
+    kind: ClassVar[AggregateKind]
+    _field_names: ClassVar[frozenset[str]] = frozenset()
+
+    version: int = Field(description="the number of events in the history")
+    history: tuple[Event, ...]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._field_names = frozenset(cls.model_fields)
+        cls._reserved = cls._field_names | {"at"} | cls._derived
+
+    #: names a guard reads beyond the fields (reserved in the host's fields too)
+    _derived: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def default_process(cls) -> ProcessDefinition:
+        raise InvalidInputError(f"{cls.__name__} needs a process")
+
+    # -- the fast path --------------------------------------------------------------------
+
+    @classmethod
+    def _build(cls, state: dict[str, Any], process: ProcessDefinition | None) -> Self:
+        """An aggregate from checked state, without validating again."""
+        obj = cls.__new__(cls)
+        object.__setattr__(obj, "__dict__", state)
+        object.__setattr__(obj, "__pydantic_fields_set__", set(cls._field_names))
+        object.__setattr__(obj, "__pydantic_extra__", None)
+        object.__setattr__(obj, "__pydantic_private__", {"_process": process})
+        return obj
+
+    @classmethod
+    def _replay(cls, command: str, history: Iterable[Event],
+                process: ProcessDefinition | None) -> Self:
+        check_process(command, process)
+        if type(history) is tuple:  # the common case (an aggregate's own history)
+            events: tuple[Event, ...] = history
+        elif isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
+            raise InvalidInputError(
+                f"{command}: history must be an iterable of events (got {type(history).__name__})"
+            )
+        else:
+            events = tuple(history)
+        return cls._build(fold(cls.kind, events, process or cls.default_process()), process)
+
+    def _run(self, command: str, at: datetime, by: Actor, arguments: dict[str, Any],
+             host: dict[str, Any], *, refuse: str | None = None,
+             provided: Mapping[str, Any] | None = None) -> Self:
+        private = self.__pydantic_private__
+        own = private.get("_process") if private else None
+        state = execute(self.kind, self.__dict__, self.process, command, at=at, by=by,
+                        arguments=arguments, host=host, refuse=refuse, provided=provided)
+        return self._build(state, own)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def stream_id(self) -> str:
+        """The id of the aggregate's event stream."""
+        return self.history[0].stream_id
+
+    @property
+    def process(self) -> ProcessDefinition:
+        """The process definition this aggregate runs on."""
+        private = self.__pydantic_private__
+        process = private.get("_process") if private else None
+        return process if process is not None else self.default_process()
+
+    @property
+    def _status(self) -> str:
+        return self.__dict__[self.kind.status_key]  # type: ignore[no-any-return]
+
+    @property
+    def status_label(self) -> str:
+        return self.process.state(self._status).label
+
+    @property
+    def status_label_zh(self) -> str:
+        return self.process.state(self._status).label_zh
+
+    @property
+    def is_final(self) -> bool:
+        return self.process.state(self._status).final
+
+    @property
+    def timeout_due_at(self) -> datetime | None:
+        """When the current state's timeout event falls due (``None`` if it has none)."""
+        timeout = self.process.state(self._status).timeout
+        since = self.__dict__[self.kind.since_key]
+        return None if timeout is None else later(since, timeout.after)
+
+    def allowed_commands(self, actor: Actor | None = None) -> tuple[str, ...]:
+        """The commands the process offers in the current state (to ``actor``'s roles).
+
+        Guards are not evaluated: a listed command may still be rejected by its condition.
+        """
+        process = self.process
+        table = process.table
+        status = self._status
+        owner = self.__dict__[self.kind.owner_key]
+        return tuple(e for e in table.events_from(status)
+                     if actor is None or offered(table.candidates(status, e), actor, owner,
+                                                 process))
+
+    def sla(self, policy: SlaPolicy, now: datetime) -> SlaReport:
+        """The SLA report of this aggregate at ``now`` (:func:`servicekit.sla.evaluate`)."""
+        from servicekit.sla import evaluate
+
+        return evaluate(policy, self.history, now)
+
+    # -- commands every aggregate has ---------------------------------------------------------
+
+    #: names the host's fields may not take (guards read the aggregate's own values under them)
+    _reserved: ClassVar[frozenset[str]] = frozenset()
+
+    def _fields(self, command: str, fields: object) -> dict[str, Any]:
+        return check_fields(command, fields, self._reserved)
+
+    def _provided(self, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """Where a transition's required fields are looked up (None: the command's own)."""
+        return None
+
+    def fire(self, event: str, *, at: datetime, by: Actor,
+             fields: Mapping[str, Any] | None = None) -> Self:
+        """Fire any transition of the process by its event name, with the data it carries.
+
+        Recorded as :class:`~servicekit.events.StatusChanged` naming the event. Commands that
+        record an event of their own (a ticket's ``reply``, ``resolve`` …) are called by their
+        method, which takes their arguments.
+        """
+        if not isinstance(event, str) or not IDENTIFIER.match(event):
+            raise InvalidInputError(
+                f"fire: event must be an event name: lower-case letters, digits and _ "
+                f"(got {type(event).__name__})"
+            )
+        if event in self.kind.commands:
+            raise InvalidInputError(
+                f"fire: {event} has its own method; call {self.kind.name}.{event}()"
+            )
+        data = self._fields(event, fields)
+        return self._run(event, at, by, {}, data, provided=self._provided(data))
+
+    def apply_timeouts(self, now: datetime) -> Self:
+        """Fire the current state's timeout event if it is due at ``now`` (by the system actor,
+        at the due instant). Returns the aggregate unchanged when nothing is due."""
+        now = check_time("apply_timeouts", now, None)
+        due = self.timeout_due_at
+        if due is None or due > now:
+            return self
+        timeout = self.process.state(self._status).timeout
+        assert timeout is not None
+        event = timeout.event
+        at = max(due, self.__dict__["updated_at"])
+        spec = self.kind.commands.get(event)
+        if spec is None:
+            return self.fire(event, at=at, by=Actor.system())
+        if spec.arguments:
+            raise InvalidInputError(
+                f"apply_timeouts: {event} takes arguments; fire it from the host"
+            )
+        return self._run(event, at, Actor.system(), {}, {})

@@ -1,0 +1,271 @@
+"""The rules every aggregate shares: who may act (P-08), which transition fires, valid input.
+
+:class:`CommandSpec` and :class:`AggregateKind` describe an aggregate as data;
+:func:`authorise` and :func:`choose` are the one authorisation function and the one transition
+chooser, used by live commands and by replay alike; the ``check_*`` helpers validate command
+arguments with messages that name the argument and its type, never its value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from math import isfinite
+from typing import Any
+
+from pydantic import Field
+
+from servicekit._model import NameSet, ValueModel
+from servicekit.calendar import require_aware
+from servicekit.errors import InvalidInputError, PermissionDenied, TransitionRejected
+from servicekit.events import Event
+from servicekit.processes import ProcessDefinition, TransitionDef
+
+__all__ = [
+    "Actor",
+    "AggregateKind",
+    "CommandSpec",
+    "authorise",
+    "check_actor",
+    "check_fields",
+    "check_optional_text",
+    "check_process",
+    "check_text",
+    "check_time",
+    "choose",
+    "json_payload",
+    "later",
+    "may_start",
+    "offered",
+]
+
+_CUSTOMER = frozenset({"customer"})
+
+
+class Actor(ValueModel):
+    """Who issues a command: an id (kept on the events, P-08) and the roles it acts in."""
+
+    id: str = Field(min_length=1)
+    roles: NameSet = Field(min_length=1)
+
+    @classmethod
+    def customer(cls, customer_id: str) -> Actor:
+        return cls(id=customer_id, roles=frozenset({"customer"}))
+
+    @classmethod
+    def system(cls, actor_id: str = "system") -> Actor:
+        """The host's automation (auto-close, timeouts)."""
+        return cls(id=actor_id, roles=frozenset({"system"}))
+
+
+# -- commands as data -----------------------------------------------------------------------
+
+Check = Callable[[Mapping[str, Any], Mapping[str, Any]], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A command that records an event of its own.
+
+    ``arguments`` are the names the event carries as attributes (``resolution`` on
+    ``TicketResolved``): they are not repeated in the event's ``fields``, and guards read them.
+    ``check(state, arguments)`` is the command's own rule (an escalation only goes up): a
+    reason to refuse, or None; it runs after the roles, live and in replay. The status the
+    command implies is declared on its event class (``event.implies``, a class attribute:
+    replay reads it from the class).
+    """
+
+    name: str
+    event: type[Event]
+    arguments: tuple[str, ...] = ()
+    check: Check | None = None
+
+    @property
+    def implies(self) -> str | None:
+        return self.event.implies
+
+
+Mutator = Callable[[dict[str, Any], Any], None]
+Facts = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any], datetime],
+                 dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class AggregateKind:
+    """What makes one aggregate different from another: data, not a copy of the engine.
+
+    ``initial(created_event, process)`` returns the aggregate's own starting values (the
+    engine adds the status, the instants, the version and the history); ``facts(state,
+    fields, arguments, at)`` is what a guard reads; ``mutators`` update the aggregate's own
+    values per event class.
+    """
+
+    name: str
+    created: type[Event]
+    initial: Callable[[Any, ProcessDefinition], dict[str, Any]]
+    facts: Facts
+    commands: Mapping[str, CommandSpec] = field(default_factory=dict)
+    mutators: Mapping[type[Event], Mutator] = field(default_factory=dict)
+    status_key: str = "status"
+    since_key: str = "status_since"
+    owner_key: str = "customer_id"
+    by_event: dict[type[Event], CommandSpec] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_event", {s.event: s for s in self.commands.values()})
+
+    def spec(self, command: str) -> CommandSpec | None:
+        return self.commands.get(command)
+
+
+# -- the shared rules ------------------------------------------------------------------------
+
+
+def _staff_roles(by: Actor, process: ProcessDefinition) -> frozenset[str]:
+    """The actor's roles other than customer that the process knows (all of them if the
+    process declares none)."""
+    roles = by.roles - _CUSTOMER
+    return roles & process.roles if process.roles else roles
+
+
+def _as_staff(t: TransitionDef, by: Actor, process: ProcessDefinition) -> bool:
+    """Whether ``by`` may fire ``t`` through a role other than customer (the customer role
+    acts only on the actor's own cases)."""
+    staff = _staff_roles(by, process)
+    return bool(staff) and (not t.roles or not t.roles.isdisjoint(staff))
+
+
+def _role_ok(t: TransitionDef, by: Actor) -> bool:
+    return not t.roles or not t.roles.isdisjoint(by.roles)
+
+
+def may_start(by: Actor, owner: str | None, process: ProcessDefinition) -> bool:
+    """Anyone on the staff may start a case; a customer only for themself."""
+    return by.id == owner or bool(_staff_roles(by, process))
+
+
+def authorise(command: str, status: str, candidates: Sequence[TransitionDef], by: Actor, *,
+              owner: str | None, process: ProcessDefinition, what: str = "case"
+              ) -> list[TransitionDef]:
+    """The candidate transitions ``by`` may fire (P-08: authority is explicit).
+
+    A transition is open to the roles it names; the customer role acts only on the actor's own
+    cases. ``PermissionDenied`` if none is left.
+    """
+    permitted = [t for t in candidates if _role_ok(t, by)]
+    if not permitted:
+        roles = sorted(set().union(*(t.roles for t in candidates)))
+        raise PermissionDenied(command, status, f"requires one of the roles {', '.join(roles)}")
+    if by.id != owner and not any(_as_staff(t, by, process) for t in permitted):
+        raise PermissionDenied(command, status, f"a customer acts only on their own {what}s")
+    return permitted
+
+
+def offered(candidates: Sequence[TransitionDef], by: Actor, owner: str | None,
+            process: ProcessDefinition) -> bool:
+    """Whether :func:`authorise` would let ``by`` fire one of ``candidates``."""
+    permitted = [t for t in candidates if _role_ok(t, by)]
+    return bool(permitted) and (by.id == owner or any(
+        _as_staff(t, by, process) for t in permitted))
+
+
+def choose(command: str, status: str, permitted: Sequence[TransitionDef],
+           facts_of: Callable[[], Mapping[str, Any]]) -> TransitionDef:
+    """The first permitted transition whose guard holds; ``TransitionRejected`` if none."""
+    facts: Mapping[str, Any] | None = None
+    for t in permitted:
+        if t.guard is None:
+            return t
+        if facts is None:
+            facts = facts_of()
+        if t.guard.predicate(facts):
+            return t
+    guards = "; ".join(str(t.guard) for t in permitted if t.guard is not None)
+    reason = f"the condition {guards!r} does not hold"
+    if command == "reopen":
+        reason = f"the reopen window has passed ({guards})"
+    raise TransitionRejected(command, status, reason)
+
+
+def json_payload(where: str, value: object, *, depth: int = 0) -> Any:
+    """A deep copy of ``value`` if it is JSON data (str, int, finite float, bool, None, lists
+    and string-keyed mappings); ``InvalidInputError`` naming ``where`` and the type otherwise.
+
+    Copying keeps an aggregate's events from sharing the caller's mutable objects.
+    """
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not isfinite(value):
+            raise InvalidInputError(f"{where}: a JSON number is finite (got float)")
+        return value
+    if depth >= 64:
+        raise InvalidInputError(f"{where}: nested more than 64 levels deep")
+    if isinstance(value, Mapping):
+        out = {}
+        for i, (k, v) in enumerate(value.items()):
+            if not isinstance(k, str):
+                raise InvalidInputError(f"{where}: key {i} must be a string "
+                                        f"(got {type(k).__name__})")
+            out[k] = json_payload(f"{where}[{i}]", v, depth=depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [json_payload(f"{where}[{i}]", v, depth=depth + 1) for i, v in enumerate(value)]
+    raise InvalidInputError(f"{where}: must be JSON data (got {type(value).__name__})")
+
+
+def later(moment: datetime, span: timedelta) -> datetime:
+    """``moment + span`` in elapsed time (across a DST change too), in ``moment``'s zone."""
+    return (moment.astimezone(UTC) + span).astimezone(moment.tzinfo)
+
+
+def check_actor(command: str, by: object) -> Actor:
+    if not isinstance(by, Actor):
+        raise InvalidInputError(f"{command}: by must be an Actor (got {type(by).__name__})")
+    return by
+
+
+def check_time(command: str, at: object, last: datetime | None, what: str = "case") -> datetime:
+    moment = require_aware(at, f"{command}: at")
+    if last is not None and moment < last:
+        raise InvalidInputError(f"{command}: at is earlier than the {what}'s last event")
+    return moment
+
+
+def check_text(command: str, name: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(
+            f"{command}: {name} must be a non-empty string (got {type(value).__name__})"
+        )
+    return value
+
+
+def check_optional_text(command: str, name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidInputError(
+            f"{command}: {name} must be a string or None (got {type(value).__name__})"
+        )
+
+
+def check_process(command: str, process: object) -> ProcessDefinition | None:
+    if process is not None and not isinstance(process, ProcessDefinition):
+        raise InvalidInputError(
+            f"{command}: process must be a ProcessDefinition (got {type(process).__name__})"
+        )
+    return process
+
+
+def check_fields(command: str, fields: object, reserved: frozenset[str]) -> dict[str, Any]:
+    """The host's extra fields: JSON data under string keys that do not shadow the aggregate's
+    own values (guards read those under their names); copied."""
+    if fields is None:
+        return {}
+    if not isinstance(fields, Mapping) or not all(isinstance(k, str) for k in fields):
+        raise InvalidInputError(
+            f"{command}: fields must be a mapping with string keys (got {type(fields).__name__})"
+        )
+    clash = sorted(k for k in fields if k in reserved)
+    if clash:
+        raise InvalidInputError(f"{command}: fields may not redefine {', '.join(clash)}")
+    return json_payload(f"{command}: fields", fields)  # type: ignore[no-any-return]

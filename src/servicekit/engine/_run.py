@@ -1,0 +1,266 @@
+"""Commands and replay: the state of an aggregate as a fold over its events.
+
+:func:`execute` checks a command and records its events; :func:`fold` replays a history,
+checking every step. Both apply events with the same rules (:func:`apply`; the fold inlines
+it), so live commands and replay cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from servicekit.engine._rules import (
+    Actor,
+    AggregateKind,
+    CommandSpec,
+    authorise,
+    check_actor,
+    check_time,
+    choose,
+)
+from servicekit.errors import InvalidInputError, TransitionRejected
+from servicekit.events import Event, StatusChanged, time_ordered_id
+from servicekit.processes import ProcessDefinition, TransitionDef
+
+__all__ = ["apply", "created_state", "execute", "fold"]
+
+
+def created_state(kind: AggregateKind, ev: Event, process: ProcessDefinition) -> dict[str, Any]:
+    state = kind.initial(ev, process)
+    state[kind.status_key] = ev.implied_status or process.initial.id
+    state[kind.since_key] = ev.at
+    state["updated_at"] = ev.at
+    state["version"] = 1
+    state["history"] = (ev,)
+    return state
+
+
+def apply(kind: AggregateKind, state: dict[str, Any], ev: Event) -> None:
+    """Apply one (already checked) event: the aggregate's mutator, then the status it implies,
+    the instants and the version."""
+    mutate = kind.mutators.get(type(ev))
+    if mutate is not None:
+        mutate(state, ev)
+    new_status = ev.implied_status
+    at = ev.at
+    if new_status is not None and new_status != state[kind.status_key]:
+        state[kind.status_key] = new_status
+        state[kind.since_key] = at
+    state["updated_at"] = at
+    state["version"] += 1
+
+
+def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDefinition,
+            command: str, *, at: datetime, by: Actor, arguments: dict[str, Any],
+            host: dict[str, Any], refuse: str | None = None,
+            provided: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Check a command, then record it: the new state (with the new events in its history).
+
+    ``arguments`` are the command's own values (the event's attributes), ``host`` the
+    host's extra fields (checked already), ``refuse`` a reason the caller found to reject
+    (checked after the roles), ``provided`` what the process's required fields are looked up
+    in (default: the arguments and fields together).
+    """
+    status_key = kind.status_key
+    status = current[status_key]
+    check_actor(command, by)
+    at = check_time(command, at, current["updated_at"], kind.name)
+    table = process.table
+    candidates = table.candidates(status, command)
+    if not candidates:
+        if not any(t.event == command for t in process.transitions):
+            raise TransitionRejected(command, status,
+                                     f"the {process.name} process has no {command!r} event")
+        raise TransitionRejected(command, status, f"no {command!r} transition from {status!r}")
+    permitted = authorise(command, status, candidates, by, owner=current[kind.owner_key],
+                          process=process, what=kind.name)
+    spec = kind.commands.get(command)
+    if refuse is None and spec is not None and spec.check is not None:
+        refuse = spec.check(current, arguments)
+    if refuse is not None:
+        raise TransitionRejected(command, status, refuse)
+    transition = choose(command, status, permitted,
+                        lambda: kind.facts(current, host, arguments, at))
+    if transition.requires:
+        look = provided if provided is not None else {**host, **arguments}
+        missing = [f for f in transition.requires if look.get(f) in (None, "")]
+        if missing:
+            raise InvalidInputError(
+                f"{command} in state {status!r}: requires {', '.join(missing)}"
+            )
+    stream = current["history"][0].stream_id
+    target = transition.target or status
+    common = {"event_id": time_ordered_id(at), "stream_id": stream, "at": at, "by": by.id,
+              "fields": host}
+    if spec is None:
+        first: Event = StatusChanged.trusted(status=target, event=command, **common)
+    else:
+        first = spec.event.trusted(**arguments, **common)
+    events = [first]
+    implied = first.implied_status
+    if (implied or status) != target:  # the event does not say where the case went
+        events.append(StatusChanged.trusted(
+            event_id=time_ordered_id(at), stream_id=stream, at=at, by=by.id, fields={},
+            status=target, event=command))
+    state = dict(current)
+    for ev in events:
+        apply(kind, state, ev)
+    state["history"] = current["history"] + tuple(events)
+    return state
+
+
+# -- replay -----------------------------------------------------------------------------------
+
+
+def _history_error(index: int, ev: object, reason: str) -> InvalidInputError:
+    kind = type(ev).__name__
+    return InvalidInputError(f"history[{index}] ({kind}): {reason}")
+
+
+def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the bulk path
+         process: ProcessDefinition) -> dict[str, Any]:
+    """Replay: check every event against the process and apply it."""
+    what = kind.name
+    created = kind.created
+    if not events:
+        raise InvalidInputError(f"history is empty; a {what} starts with {created.__name__}")
+    first = events[0]
+    if type(first) is not created:
+        raise _history_error(0, first, f"a {what}'s history starts with {created.__name__}")
+    state = created_state(kind, first, process)
+    state["history"] = events
+    stream = first.stream_id
+    candidates = process.table.candidates
+    by_event = kind.by_event
+    commands = kind.commands
+    mutators = kind.mutators
+    status_key = kind.status_key
+    since_key = kind.since_key
+    last_at = first.at
+    companion: tuple[str, str] | None = None  # (command, status) a StatusChanged must record
+    previous: Event = first  # the event a companion StatusChanged belongs to
+    seen = {first.event_id}
+    for index in range(1, len(events)):
+        ev = events[index]
+        cls = type(ev)
+        spec = by_event.get(cls)
+        if spec is None and cls is not StatusChanged:
+            if not isinstance(ev, Event) or cls is created:
+                raise _history_error(index, ev, f"not an event a {what} records after its "
+                                                "start")
+            raise _history_error(index, ev, f"not an event a {what} records")
+        if ev.stream_id != stream:
+            raise _history_error(index, ev, f"belongs to another {what}")
+        at = ev.at
+        if at < last_at:
+            raise _history_error(index, ev, "is earlier than the event before it")
+        last_at = at
+        event_id = ev.event_id
+        if event_id in seen:
+            raise _history_error(index, ev, "repeats an event id")
+        seen.add(event_id)
+        status = state[status_key]
+        if companion is not None:
+            if (spec is not None or ev.event != companion[0]  # type: ignore[attr-defined]
+                    or ev.status != companion[1]  # type: ignore[attr-defined]
+                    or at != previous.at or ev.by != previous.by):
+                raise _history_error(index, ev, f"expected the StatusChanged of "
+                                                f"{companion[0]} to {companion[1]!r}")
+            companion = None
+            new_status = ev.status  # type: ignore[attr-defined]
+            if new_status != status:
+                state[status_key] = new_status
+                state[since_key] = at
+            state["updated_at"] = at
+            state["version"] += 1
+            continue
+        previous = ev
+        # the common case inline: one unguarded move and no rule of the command's own
+        if spec is not None:
+            command = spec.name
+            moves = candidates(status, command) if spec.check is None else ()
+            new_status = spec.implies
+        else:
+            command = ev.event  # type: ignore[attr-defined]
+            moves = (candidates(status, command)
+                     if command is not None and command not in commands else ())
+            new_status = ev.status  # type: ignore[attr-defined]
+        if len(moves) == 1 and moves[0].guard is None:
+            target = moves[0].target or status
+        else:
+            command, target = _replay_move(kind, events, index, state=state, spec=spec,
+                                           candidates=candidates)
+        # apply (inlined: the bulk path; the engine's apply() does the same)
+        mutate = mutators.get(cls)
+        if mutate is not None:
+            mutate(state, ev)
+        if new_status is not None and new_status != status:
+            state[status_key] = new_status
+            state[since_key] = at
+        else:
+            new_status = status
+        state["updated_at"] = at
+        state["version"] += 1
+        if new_status != target:
+            if spec is None:
+                raise _history_error(index, ev, f"{command} leads to {target!r}")
+            companion = (command, target)
+    if companion is not None:
+        raise _history_error(len(events), None, f"missing the StatusChanged of {companion[0]}")
+    return state
+
+
+def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
+                 state: Mapping[str, Any], spec: CommandSpec | None,
+                 candidates: Callable[[str, str], tuple[TransitionDef, ...]]
+                 ) -> tuple[str, str]:
+    """The command an event records and the state the process says it leads to.
+
+    Where several transitions could have fired (the live command chose by the actor's roles,
+    which events do not keep), the one leading where the history says the case went is it.
+    """
+    ev = events[index]
+    status = state[kind.status_key]
+    if spec is None:
+        if type(ev) is not StatusChanged:
+            raise _history_error(index, ev, f"not an event a {kind.name} records")
+        command = ev.event
+        if command is None or command in kind.commands:
+            raise _history_error(index, ev, "a status change without its transition")
+        arguments: dict[str, Any] = {}
+    else:
+        command = spec.name
+        arguments = {name: getattr(ev, name) for name in spec.arguments}
+        if spec.check is not None:
+            refused = spec.check(state, arguments)
+            if refused is not None:
+                raise _history_error(index, ev, refused)
+    moves = candidates(status, command)
+    if not moves:
+        raise _history_error(index, ev, f"{command} is not allowed in state {status!r}")
+    if len(moves) == 1 and moves[0].guard is None:
+        move = moves[0]
+    else:
+        facts = kind.facts(state, ev.fields, arguments, ev.at)
+        held = [t for t in moves if t.guard is None or t.guard.predicate(facts)]
+        if not held:
+            raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds")
+        move = held[0]
+        if len(held) > 1:
+            went = _recorded_target(events, index, command, status)
+            move = next((t for t in held if (t.target or status) == went), move)
+    return command, move.target or status
+
+
+def _recorded_target(events: tuple[Event, ...], index: int, command: str, status: str) -> str:
+    """Where the history says event ``index`` took the case."""
+    ev = events[index]
+    if type(ev) is StatusChanged:
+        return ev.status
+    nxt = events[index + 1] if index + 1 < len(events) else None
+    if (type(nxt) is StatusChanged and nxt.event == command and nxt.at == ev.at
+            and nxt.by == ev.by):
+        return nxt.status
+    return ev.implied_status or status
