@@ -123,3 +123,11 @@ def test_ticket_service_example_values() -> None:
     """The example host service: roles refused, a cancel, the 7-day auto-close sweep (P-01)."""
     module = runpy.run_path(str(ROOT / "examples" / "ticket_service.py"))
     assert module["main"]() == {"T-1": "closed", "T-2": "open", "T-3": "new", "T-4": "cancelled"}
+
+
+def test_case_flows_example_values() -> None:
+    """The example's three flows: the P-03 rework loop closes, the P-06 non-fault branch routes
+    to consultation, the P-04 loop stops where it was left; a refused command saves nothing."""
+    module = runpy.run_path(str(ROOT / "examples" / "case_flows.py"))
+    assert module["main"]() == {"CMP-1": "closed", "REP-1": "routed_to_consultation",
+                                "FBL-1": "communicated"}
