@@ -171,16 +171,31 @@ def offered(candidates: Sequence[TransitionDef], by: Actor, owner: str | None,
 
 
 def choose(command: str, status: str, permitted: Sequence[TransitionDef],
-           facts_of: Callable[[], Mapping[str, Any]]) -> TransitionDef:
-    """The first permitted transition whose guard holds; ``TransitionRejected`` if none."""
+           facts_of: Callable[[], Mapping[str, Any]], *,
+           went: Callable[[], str] | None = None) -> TransitionDef:
+    """The transition that fires: the first permitted one whose guard holds.
+
+    Replay passes ``went``, where the history says the aggregate went: when several guards
+    hold there (the live command chose by the actor's roles, which events do not keep), the
+    one leading there is it. ``TransitionRejected`` if no guard holds.
+    """
     facts: Mapping[str, Any] | None = None
+    held: list[TransitionDef] = []
     for t in permitted:
-        if t.guard is None:
+        if t.guard is not None:
+            if facts is None:
+                facts = facts_of()
+            if not t.guard.predicate(facts):
+                continue
+        if went is None:
             return t
-        if facts is None:
-            facts = facts_of()
-        if t.guard.predicate(facts):
-            return t
+        held.append(t)
+    if held:
+        if len(held) > 1:
+            assert went is not None  # held collects past the first only when replaying
+            target = went()
+            return next((t for t in held if (t.target or status) == target), held[0])
+        return held[0]
     guards = "; ".join(str(t.guard) for t in permitted if t.guard is not None)
     reason = f"the condition {guards!r} does not hold"
     if command == "reopen":

@@ -240,17 +240,13 @@ def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
     moves = candidates(status, command)
     if not moves:
         raise _history_error(index, ev, f"{command} is not allowed in state {status!r}")
-    if len(moves) == 1 and moves[0].guard is None:
-        move = moves[0]
-    else:
-        facts = kind.facts(state, ev.fields, arguments, ev.at)
-        held = [t for t in moves if t.guard is None or t.guard.predicate(facts)]
-        if not held:
-            raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds")
-        move = held[0]
-        if len(held) > 1:
-            went = _recorded_target(events, index, command, status)
-            move = next((t for t in held if (t.target or status) == went), move)
+    try:
+        move = choose(command, status, moves,
+                      lambda: kind.facts(state, ev.fields, arguments, ev.at),
+                      went=lambda: _recorded_target(events, index, command, status))
+    except TransitionRejected:
+        raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds"
+                             ) from None
     return command, move.target or status
 
 
