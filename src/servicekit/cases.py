@@ -41,7 +41,6 @@ from servicekit.engine import (
     AggregateKind,
     check_actor,
     check_fields,
-    check_optional_text,
     check_text,
     check_time,
     created_state,
@@ -80,6 +79,14 @@ def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
     return facts
 
 
+def _starts(ev: CaseStarted, process: ProcessDefinition) -> str | None:
+    if ev.process != process.name:
+        return "a case of another process"
+    if ev.state != process.initial.id:
+        return f"the {process.name} process starts in {process.initial.id!r}"
+    return None
+
+
 #: The case as data for the engine: every transition is recorded as a StatusChanged.
 CASE = AggregateKind(
     name="case",
@@ -87,6 +94,7 @@ CASE = AggregateKind(
     initial=_initial,
     facts=_guard_facts,
     mutators={StatusChanged: _moved},
+    start_check=_starts,
     status_key="state",
     since_key="state_since",
 )
@@ -135,7 +143,8 @@ class Case(Aggregate):
                 f"start: process must be a ProcessDefinition (got {type(process).__name__})"
             )
         check_text("start", "case_id", case_id)
-        check_optional_text("start", "customer_id", customer_id)
+        if customer_id is not None:
+            check_text("start", "customer_id", customer_id)
         check_actor("start", by)
         at = check_time("start", at, None)
         data = check_fields("start", fields, cls._reserved)
@@ -158,10 +167,7 @@ class Case(Aggregate):
             raise InvalidInputError(
                 f"replay: process must be a ProcessDefinition (got {type(process).__name__})"
             )
-        case = cls._replay("replay", history, process)
-        if case.process_name != process.name:
-            raise InvalidInputError("history[0] (CaseStarted): a case of another process")
-        return case
+        return cls._replay("replay", history, process)
 
     def _provided(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
         """A transition's required fields are looked up in the case's data updated by the

@@ -31,12 +31,13 @@ from pydantic import (
     Field,
     JsonValue,
     SerializerFunctionWrapHandler,
+    ValidationError,
     WrapSerializer,
 )
 from pydantic_core import PydanticUndefined
 
-from servicekit._model import ValueModel
-from servicekit.errors import InvalidInputError, ServiceKitError
+from servicekit._model import ValueModel, describe_validation_error
+from servicekit.errors import InvalidInputError, Problem, ServiceKitError
 
 __all__ = [
     "EVENT_TYPES",
@@ -191,6 +192,23 @@ class Event(ValueModel):
         cls._factories = tuple(factories)
         cls._field_names = frozenset(template)
         _REGISTRY[name] = cls
+
+    @classmethod
+    def _raise(cls, exc: ValidationError) -> ServiceKitError:
+        """As every value model's, with the host's keys out of the locations: a key inside
+        ``fields`` or ``attributes`` reads ``*``, an unknown top-level key ``(unknown field)``
+        (keys are free text a caller chose, so they may be personal data)."""
+        problems = []
+        for problem in describe_validation_error(exc):
+            loc = list(problem.loc)
+            if loc and isinstance(loc[0], str) and loc[0] not in cls.model_fields:
+                loc[0] = "(unknown field)"
+            if len(loc) > 1 and loc[0] in ("fields", "attributes"):
+                loc[1:] = ["*" if isinstance(part, str) else part for part in loc[1:]]
+            problems.append(Problem(tuple(loc), problem.type, problem.msg))
+        head = (f"invalid {cls.__name__}: " if len(problems) == 1
+                else f"invalid {cls.__name__}:\n  ")
+        return cls.error_class(head + "\n  ".join(problems), problems=problems)
 
     @property
     def ticket_id(self) -> str:

@@ -315,6 +315,10 @@ def _timeout_problems(d: ProcessDefinition) -> list[Problem]:
             problems.append(Problem(where, "bad_timeout",
                                     f"timeout event {timeout.event!r} may not be fired by the "
                                     f"system role, which fires timeouts"))
+        elif all(t.requires for t in moves):
+            problems.append(Problem(where, "bad_timeout",
+                                    f"timeout event {timeout.event!r} requires fields, which a "
+                                    f"timeout (fired without data) never carries"))
     return problems
 
 

@@ -36,11 +36,11 @@ event = "finish"
 sources = ["start"]
 target = "done"
 roles = ["lead", "system"]
-requires = ["note"]
 
 [[processes.mini.transitions]]
 event = "nudge"
 sources = ["start"]
+requires = ["note"]
 """
 
 

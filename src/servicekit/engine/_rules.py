@@ -107,6 +107,9 @@ class AggregateKind:
     facts: Facts
     commands: Mapping[str, CommandSpec] = field(default_factory=dict)
     mutators: Mapping[type[Event], Mutator] = field(default_factory=dict)
+    #: a reason the creation event cannot start this process (``None``: it can); replay
+    #: checks it on the first event
+    start_check: Callable[[Any, ProcessDefinition], str | None] | None = None
     status_key: str = "status"
     since_key: str = "status_since"
     owner_key: str = "customer_id"

@@ -129,6 +129,10 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     first = events[0]
     if type(first) is not created:
         raise _history_error(0, first, f"a {what}'s history starts with {created.__name__}")
+    if kind.start_check is not None:
+        refused = kind.start_check(first, process)
+        if refused is not None:
+            raise _history_error(0, first, refused)
     state = created_state(kind, first, process)
     state["history"] = events
     stream = first.stream_id
