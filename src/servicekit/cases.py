@@ -72,8 +72,8 @@ def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
                  arguments: Mapping[str, Any], at: datetime) -> dict[str, Any]:
     """What a guard reads: the case's data updated by the command's, then the case's own
     values (which data cannot shadow) and ``at``."""
-    # the case's own names are reserved in its data, so the merge order cannot shadow them
-    facts = {**state, **state["fields"], **host}
+    # the case's own values come last, so data (even a forged stored event's) never shadows them
+    facts = {**state["fields"], **host, **state}
     del facts["history"], facts["fields"]
     facts["at"] = at
     return facts
