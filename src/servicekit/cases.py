@@ -47,7 +47,7 @@ from servicekit.engine import (
     may_start,
 )
 from servicekit.errors import InvalidInputError, PermissionDenied
-from servicekit.events import CaseStarted, Event, StatusChanged
+from servicekit.events import CaseStarted, Event, StatusChanged, time_ordered_id
 from servicekit.processes import ProcessDefinition
 
 __all__ = ["CASE", "Actor", "Case"]
@@ -75,6 +75,7 @@ def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
     # the case's own values come last, so data (even a forged stored event's) never shadows them
     facts = {**state["fields"], **host, **state}
     del facts["history"], facts["fields"]
+    facts["status"] = state["state"]
     facts["at"] = at
     return facts
 
@@ -150,8 +151,8 @@ class Case(Aggregate):
         data = check_fields("start", fields, cls._reserved)
         if not may_start(by, customer_id, process):
             raise PermissionDenied("start", "(none)", "a customer starts cases only for themself")
-        event = CaseStarted(stream_id=case_id, at=at, by=by.id, fields=data,
-                            process=process.name, state=process.initial.id,
+        event = CaseStarted(event_id=time_ordered_id(at), stream_id=case_id, at=at, by=by.id,
+                            fields=data, process=process.name, state=process.initial.id,
                             customer_id=customer_id)
         return cls._build(created_state(CASE, event, process), process)
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from copy import deepcopy
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import count
 from os import urandom
 from typing import Annotated, Any, ClassVar, Literal, Self
@@ -27,9 +29,10 @@ from pydantic import (
     AfterValidator,
     AliasChoices,
     AwareDatetime,
-    ConfigDict,
+    BeforeValidator,
     Field,
     JsonValue,
+    SerializeAsAny,
     SerializerFunctionWrapHandler,
     ValidationError,
     WrapSerializer,
@@ -134,6 +137,7 @@ Instant = Annotated[AwareDatetime, AfterValidator(_plain),
                     WrapSerializer(_instant_json, when_used="json")]
 
 _REGISTRY: dict[str, type[Event]] = {}
+_IMMUTABLE = (str, int, float, bool, type(None), tuple, frozenset, datetime, timedelta)
 
 
 class Event(ValueModel):
@@ -143,8 +147,6 @@ class Event(ValueModel):
     field (or none: the class name is its type) and, if the event moves the aggregate to a
     status, ``implies = "status"``.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     error_class: ClassVar[type[ServiceKitError]] = InvalidInputError
     #: the status this kind of event puts the aggregate in (None: it does not move it)
@@ -172,22 +174,34 @@ class Event(ValueModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        if cls.__pydantic_generic_metadata__["origin"] is not None:
+            return  # Box[int] of a generic Box: the generic class is the registered one
         declared = cls.model_fields.get("type")
         name = declared.default if declared is not None else cls.__name__
         if not isinstance(name, str) or not name:
             raise TypeError(f"{cls.__qualname__}: an event's type is a non-empty string")
         known = _REGISTRY.get(name)
-        if known is not None and known.__module__ == __name__ and cls.__module__ != __name__:
-            raise TypeError(f"{cls.__qualname__}: the event type {name!r} is built in")
+        if known is not None and (known.__module__, known.__qualname__) != (
+                cls.__module__, cls.__qualname__):
+            # a second class under one name (a subclass inheriting its parent's type, too)
+            # would make from_dict build the wrong one
+            where = ("is built in" if known.__module__ == __name__
+                     else f"is registered already by {known.__module__}.{known.__qualname__}")
+            raise TypeError(f"{cls.__qualname__}: the event type {name!r} {where}; give the "
+                            "class a type: Literal[...] field of its own")
         cls.event_type = name
         template: dict[str, Any] = {}
         factories: list[tuple[str, Any]] = []
         for field, info in cls.model_fields.items():
+            default = info.default
             if info.default_factory is not None:
                 factories.append((field, info.default_factory))
                 template[field] = None
-            else:
-                template[field] = None if info.default is PydanticUndefined else info.default
+            elif default is PydanticUndefined or isinstance(default, _IMMUTABLE):
+                template[field] = None if default is PydanticUndefined else default
+            else:  # a mutable default is copied per event, as validation does
+                factories.append((field, partial(deepcopy, default)))
+                template[field] = None
         cls._template = template
         cls._factories = tuple(factories)
         cls._field_names = frozenset(template)
@@ -201,7 +215,8 @@ class Event(ValueModel):
         problems = []
         for problem in describe_validation_error(exc):
             loc = list(problem.loc)
-            if loc and isinstance(loc[0], str) and loc[0] not in cls.model_fields:
+            if loc and isinstance(loc[0], str) and loc[0] not in cls.model_fields and (
+                    loc[0] != "ticket_id"):
                 loc[0] = "(unknown field)"
             if len(loc) > 1 and loc[0] in ("fields", "attributes"):
                 loc[1:] = ["*" if isinstance(part, str) else part for part in loc[1:]]
@@ -226,9 +241,10 @@ class Event(ValueModel):
         return self.event_type
 
     @classmethod
-    def trusted(cls, **values: Any) -> Self:
+    def _trusted(cls, **values: Any) -> Self:
         """Build an event from values an aggregate has already checked, without validating
-        them again (the command path). Fields not given take their defaults."""
+        them again (the engine's command path; every name given must be a field). Fields not
+        given take their defaults."""
         data = dict(cls._template)
         for field, factory in cls._factories:
             if field not in values:
@@ -406,8 +422,13 @@ class StageReached(Event):
         return f"StageReached:{self.stage}"
 
 
-#: Any event: the vocabulary is open, so this is the base class (kept as a name for typing).
-AnyEvent = Event
+def _any_event(value: Any) -> Any:
+    return Event.from_dict(value) if isinstance(value, Mapping) else value
+
+
+#: Any registered event, as a pydantic field type: a mapping is read by its ``type`` through
+#: the registry (``Event.from_dict``), and the event is written out with its own fields.
+AnyEvent = Annotated[SerializeAsAny[Event], BeforeValidator(_any_event)]
 
 #: The built-in event types (a host's own types are in :func:`event_types`).
 EVENT_TYPES: tuple[str, ...] = (

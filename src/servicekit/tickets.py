@@ -53,6 +53,7 @@ from servicekit.events import (
     TicketEscalated,
     TicketReopened,
     TicketResolved,
+    time_ordered_id,
 )
 from servicekit.processes import ProcessDefinition
 
@@ -295,8 +296,9 @@ class Ticket(Aggregate):
         if not may_start(by, customer_id, definition):
             raise PermissionDenied("open", "(none)", "a customer opens tickets only for themself")
         event = TicketCreated(
-            stream_id=ticket_id, at=at, by=by.id, priority=priority, customer_id=customer_id,
-            channel=channel, category=category, subject=subject, customer_tier=customer_tier,
+            event_id=time_ordered_id(at), stream_id=ticket_id, at=at, by=by.id,
+            priority=priority, customer_id=customer_id, channel=channel, category=category,
+            subject=subject, customer_tier=customer_tier,
             attributes=dict(attributes or {}),
         )
         return cls._build(created_state(TICKET, event, definition), process)

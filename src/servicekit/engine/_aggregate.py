@@ -83,12 +83,12 @@ class Aggregate(ValueModel):
         return cls._build(fold(cls.kind, events, process or cls.default_process()), process)
 
     def _run(self, command: str, at: datetime, by: Actor, arguments: dict[str, Any],
-             host: dict[str, Any], *, refuse: str | None = None,
+             host: dict[str, Any], *,
              provided: Mapping[str, Any] | None = None) -> Self:
         private = self.__pydantic_private__
         own = private.get("_process") if private else None
         state = execute(self.kind, self.__dict__, self.process, command, at=at, by=by,
-                        arguments=arguments, host=host, refuse=refuse, provided=provided)
+                        arguments=arguments, host=host, provided=provided)
         return self._build(state, own)
 
     # -- queries ----------------------------------------------------------------------------

@@ -8,18 +8,19 @@ arguments with messages that name the argument and its type, never its value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import isfinite
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import Field
 
 from servicekit._model import NameSet, ValueModel
 from servicekit.calendar import require_aware
-from servicekit.errors import InvalidInputError, PermissionDenied, TransitionRejected
-from servicekit.events import Event
+from servicekit.errors import InvalidInputError, PermissionDenied, Problem, TransitionRejected
+from servicekit.events import Event, StatusChanged
 from servicekit.processes import ProcessDefinition, TransitionDef
 
 __all__ = [
@@ -116,10 +117,39 @@ class AggregateKind:
     by_event: dict[type[Event], CommandSpec] = field(init=False)
 
     def __post_init__(self) -> None:
+        problems = list(_spec_problems(self))
+        if problems:
+            raise TypeError(f"AggregateKind {self.name!r}: " + "; ".join(problems))
+        object.__setattr__(self, "commands", MappingProxyType(dict(self.commands)))
+        object.__setattr__(self, "mutators", MappingProxyType(dict(self.mutators)))
         object.__setattr__(self, "by_event", {s.event: s for s in self.commands.values()})
 
-    def spec(self, command: str) -> CommandSpec | None:
-        return self.commands.get(command)
+
+_ENVELOPE = frozenset({"event_id", "stream_id", "at", "by", "fields", "type"})
+
+
+def _spec_problems(kind: AggregateKind) -> Iterator[str]:
+    """What would make live commands and replay disagree about a kind's commands."""
+    events: set[type[Event]] = set()
+    for key, spec in kind.commands.items():
+        event = spec.event
+        if key != spec.name:
+            yield f"command {key!r} is registered under another name than its spec's"
+        if event in events:
+            yield f"two commands record {event.__name__}"
+        events.add(event)
+        if event is StatusChanged or event is kind.created:
+            yield f"{spec.name}: {event.__name__} is not a command's own event"
+        if type.__getattribute__(event, "implied_status") is not Event.implied_status:
+            yield (f"{spec.name}: {event.__name__} must declare its status as the class "
+                   "attribute 'implies' (replay reads it from the class)")
+        fields = event.model_fields
+        for name in spec.arguments:
+            if name in _ENVELOPE or name not in fields:
+                yield f"{spec.name}: argument {name!r} is not a field of {event.__name__}"
+        for name, info in fields.items():
+            if info.is_required() and name not in _ENVELOPE and name not in spec.arguments:
+                yield f"{spec.name}: {event.__name__}.{name} is required but not an argument"
 
 
 # -- the shared rules ------------------------------------------------------------------------
@@ -206,9 +236,10 @@ def choose(command: str, status: str, permitted: Sequence[TransitionDef],
     raise TransitionRejected(command, status, reason)
 
 
-def json_payload(where: str, value: object, *, depth: int = 0) -> Any:
+def json_payload(where: str, value: object, *, loc: tuple[str | int, ...] = ()) -> Any:
     """A deep copy of ``value`` if it is JSON data (str, int, finite float, bool, None, lists
-    and string-keyed mappings); ``InvalidInputError`` naming ``where`` and the type otherwise.
+    and string-keyed mappings); ``InvalidInputError`` naming ``where``, the position and the
+    type otherwise (a key is named by its index: keys may be personal data).
 
     Copying keeps an aggregate's events from sharing the caller's mutable objects.
     """
@@ -216,21 +247,26 @@ def json_payload(where: str, value: object, *, depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         if not isfinite(value):
-            raise InvalidInputError(f"{where}: a JSON number is finite (got float)")
+            raise _json_problem(where, loc, "a JSON number is finite (got float)")
         return value
-    if depth >= 64:
-        raise InvalidInputError(f"{where}: nested more than 64 levels deep")
+    if len(loc) >= 64:
+        raise _json_problem(where, loc, "nested more than 64 levels deep")
     if isinstance(value, Mapping):
         out = {}
         for i, (k, v) in enumerate(value.items()):
             if not isinstance(k, str):
-                raise InvalidInputError(f"{where}: key {i} must be a string "
-                                        f"(got {type(k).__name__})")
-            out[k] = json_payload(f"{where}[{i}]", v, depth=depth + 1)
+                raise _json_problem(where, (*loc, i),
+                                    f"a key must be a string (got {type(k).__name__})")
+            out[k] = json_payload(where, v, loc=(*loc, i))
         return out
     if isinstance(value, (list, tuple)):
-        return [json_payload(f"{where}[{i}]", v, depth=depth + 1) for i, v in enumerate(value)]
-    raise InvalidInputError(f"{where}: must be JSON data (got {type(value).__name__})")
+        return [json_payload(where, v, loc=(*loc, i)) for i, v in enumerate(value)]
+    raise _json_problem(where, loc, f"must be JSON data (got {type(value).__name__})")
+
+
+def _json_problem(where: str, loc: tuple[str | int, ...], msg: str) -> InvalidInputError:
+    problem = Problem(("fields", *loc), "json_type", msg)
+    return InvalidInputError(f"{where}: {problem}", problems=(problem,))
 
 
 def later(moment: datetime, span: timedelta) -> datetime:
@@ -286,4 +322,4 @@ def check_fields(command: str, fields: object, reserved: frozenset[str]) -> dict
     clash = sorted(k for k in fields if k in reserved)
     if clash:
         raise InvalidInputError(f"{command}: fields may not redefine {', '.join(clash)}")
-    return json_payload(f"{command}: fields", fields)  # type: ignore[no-any-return]
+    return json_payload(command, fields)  # type: ignore[no-any-return]

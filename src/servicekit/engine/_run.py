@@ -29,7 +29,7 @@ __all__ = ["apply", "created_state", "execute", "fold"]
 
 def created_state(kind: AggregateKind, ev: Event, process: ProcessDefinition) -> dict[str, Any]:
     state = kind.initial(ev, process)
-    state[kind.status_key] = ev.implied_status or process.initial.id
+    state[kind.status_key] = process.initial.id  # the creation event's own claim is checked
     state[kind.since_key] = ev.at
     state["updated_at"] = ev.at
     state["version"] = 1
@@ -54,14 +54,13 @@ def apply(kind: AggregateKind, state: dict[str, Any], ev: Event) -> None:
 
 def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDefinition,
             command: str, *, at: datetime, by: Actor, arguments: dict[str, Any],
-            host: dict[str, Any], refuse: str | None = None,
+            host: dict[str, Any],
             provided: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Check a command, then record it: the new state (with the new events in its history).
 
     ``arguments`` are the command's own values (the event's attributes), ``host`` the
-    host's extra fields (checked already), ``refuse`` a reason the caller found to reject
-    (checked after the roles), ``provided`` what the process's required fields are looked up
-    in (default: the arguments and fields together).
+    host's extra fields (checked already), ``provided`` what the process's required fields
+    are looked up in (default: the arguments and fields together).
     """
     status_key = kind.status_key
     status = current[status_key]
@@ -77,10 +76,10 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
     permitted = authorise(command, status, candidates, by, owner=current[kind.owner_key],
                           process=process, what=kind.name)
     spec = kind.commands.get(command)
-    if refuse is None and spec is not None and spec.check is not None:
-        refuse = spec.check(current, arguments)
-    if refuse is not None:
-        raise TransitionRejected(command, status, refuse)
+    if spec is not None and spec.check is not None:
+        refused = spec.check(current, arguments)
+        if refused is not None:
+            raise TransitionRejected(command, status, refused)
     transition = choose(command, status, permitted,
                         lambda: kind.facts(current, host, arguments, at))
     if transition.requires:
@@ -95,13 +94,13 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
     common = {"event_id": time_ordered_id(at), "stream_id": stream, "at": at, "by": by.id,
               "fields": host}
     if spec is None:
-        first: Event = StatusChanged.trusted(status=target, event=command, **common)
+        first: Event = StatusChanged._trusted(status=target, event=command, **common)
     else:
-        first = spec.event.trusted(**arguments, **common)
+        first = spec.event._trusted(**arguments, **common)
     events = [first]
     implied = first.implied_status
     if (implied or status) != target:  # the event does not say where the case went
-        events.append(StatusChanged.trusted(
+        events.append(StatusChanged._trusted(
             event_id=time_ordered_id(at), stream_id=stream, at=at, by=by.id, fields={},
             status=target, event=command))
     state = dict(current)
@@ -173,6 +172,9 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
                 raise _history_error(index, ev, f"expected the StatusChanged of "
                                                 f"{companion[0]} to {companion[1]!r}")
             companion = None
+            mutate = mutators.get(cls)
+            if mutate is not None:
+                mutate(state, ev)
             new_status = ev.status  # type: ignore[attr-defined]
             if new_status != status:
                 state[status_key] = new_status
