@@ -10,5 +10,15 @@
 
 from servicekit.calendar._calendar import WEEKDAYS, BusinessCalendar, WeeklyHours
 from servicekit.calendar._convert import require_aware
+from servicekit.calendar._epoch import EPOCH_US_MAX, EPOCH_US_MIN, from_epoch_us, to_epoch_us
 
-__all__ = ["WEEKDAYS", "BusinessCalendar", "WeeklyHours", "require_aware"]
+__all__ = [
+    "EPOCH_US_MAX",
+    "EPOCH_US_MIN",
+    "WEEKDAYS",
+    "BusinessCalendar",
+    "WeeklyHours",
+    "from_epoch_us",
+    "require_aware",
+    "to_epoch_us",
+]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
@@ -20,18 +22,94 @@ _LO_US = to_us(datetime(MIN_YEAR, 1, 2, tzinfo=EPOCH.tzinfo))
 _HI_US = to_us(datetime(MAX_YEAR, 12, 30, tzinfo=EPOCH.tzinfo))
 
 
+_ZERO = timedelta(0)
+
+
 def require_aware(value: object, name: str) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime; raise a clear error otherwise."""
+    """Return ``value`` as a plain timezone-aware ``datetime``; raise a clear error otherwise.
+
+    A plain ``datetime`` comes back as it is. An aware instance of a subclass (pendulum
+    ``DateTime``, pandas ``Timestamp``, a host's own) comes back as the equivalent plain
+    ``datetime``: see :func:`plain_datetime`.
+    """
+    if type(value) is datetime:  # the common case first: no extra work for plain datetimes
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _naive(name)
+        return value
     if not isinstance(value, datetime):
         raise InvalidInputError(
             f"{name}: expected a timezone-aware datetime, got {type(value).__name__}"
         )
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise NaiveDatetimeError(
-            f"{name}: naive datetime (no time zone); servicekit needs aware datetimes, e.g. "
-            "datetime(2026, 10, 8, 9, 0, tzinfo=ZoneInfo('Asia/Shanghai'))"
+    return plain_datetime(value, name)
+
+
+def _naive(name: str) -> NaiveDatetimeError:
+    return NaiveDatetimeError(
+        f"{name}: naive datetime (no time zone); servicekit needs aware datetimes, e.g. "
+        "datetime(2026, 10, 8, 9, 0, tzinfo=ZoneInfo('Asia/Shanghai'))"
+    )
+
+
+def plain_datetime(value: datetime, name: str) -> datetime:
+    """The plain ``datetime`` equal to an aware ``datetime`` (of any subclass).
+
+    Same instant, same wall time and the equivalent zone: a ``ZoneInfo`` subclass (pendulum's
+    ``Timezone``) becomes the ``ZoneInfo`` of its key, pendulum's ``FixedTimezone`` a
+    ``datetime.timezone``; other ``tzinfo`` objects are kept. ``fold`` is 1 only where it
+    matters (the second reading of a repeated wall time), as ``astimezone`` gives it. The
+    instant is read with the stdlib's own subtraction, so a subclass's arithmetic (pendulum's
+    ``-`` returns an ``Interval``) never takes part. Values below the microsecond (a pandas
+    ``Timestamp``'s nanoseconds) raise, as they do in numpy arrays.
+    """
+    if value.tzinfo is None or datetime.utcoffset(value) is None:
+        raise _naive(name)
+    if getattr(value, "nanosecond", 0):
+        raise InvalidInputError(
+            f"{name}: values below the microsecond are not supported; round first, "
+            "e.g. value.floor('us') for a pandas Timestamp"
         )
-    return value
+    since = datetime.__sub__(value, EPOCH)  # the stdlib's instant arithmetic, a plain timedelta
+    zone = _plain_zone(value.tzinfo)
+    wall = (value.year, value.month, value.day, value.hour, value.minute, value.second,
+            value.microsecond)
+    for fold in (0, 1):
+        out = datetime(*wall, tzinfo=zone, fold=fold)
+        if out - EPOCH == since:
+            return out
+    # the wall time and the zone do not give the instant (a subclass that reports its fields
+    # otherwise, or a zone whose plain form differs): keep the instant
+    return (EPOCH + since).astimezone(zone)
+
+
+def _plain_zone(tz: tzinfo) -> tzinfo:
+    cls = type(tz)
+    if cls is ZoneInfo or cls is timezone:
+        return tz
+    if isinstance(tz, ZoneInfo):  # pendulum 3's Timezone
+        if tz.key is None:
+            return tz
+        try:
+            return ZoneInfo(tz.key)
+        except (ZoneInfoNotFoundError, ValueError):
+            return tz
+    # pendulum's FixedTimezone (looked up only if pendulum is loaded: never imported here)
+    fixed = getattr(sys.modules.get("pendulum.tz.timezone"), "FixedTimezone", None)
+    if isinstance(fixed, type) and isinstance(tz, fixed):
+        offset = tz.utcoffset(None)
+        if offset is not None:
+            return timezone(offset)
+    return tz
+
+
+def plain_timedelta(value: timedelta) -> timedelta:
+    """The plain ``timedelta`` equal to one of any subclass (pendulum ``Duration``/``Interval``).
+
+    Read with the stdlib's own division: pendulum's ``seconds``/``microseconds`` and ``//``
+    differ from ``timedelta``'s.
+    """
+    if type(value) is timedelta:
+        return value
+    return timedelta(microseconds=timedelta.__floordiv__(value, ONE_US))
 
 
 def instant_us(value: object, name: str) -> int:
@@ -42,11 +120,13 @@ def instant_us(value: object, name: str) -> int:
 
 
 def duration_us(value: object, name: str) -> int:
-    if not isinstance(value, timedelta):
-        raise InvalidInputError(
-            f"{name}: expected a datetime.timedelta, got {type(value).__name__}"
-        )
-    if value < timedelta(0):
+    if type(value) is not timedelta:
+        if not isinstance(value, timedelta):
+            raise InvalidInputError(
+                f"{name}: expected a datetime.timedelta, got {type(value).__name__}"
+            )
+        value = plain_timedelta(value)
+    if value < _ZERO:
         raise InvalidInputError(
             f"{name}: a negative duration cannot be added; add() finds the earliest instant "
             "at or after start"
@@ -54,11 +134,18 @@ def duration_us(value: object, name: str) -> int:
     return value // ONE_US
 
 
+def plain_date(value: date) -> date:
+    """The plain ``date`` equal to one of any subclass (pendulum ``Date``); not a datetime."""
+    if type(value) is date:
+        return value
+    return date(value.year, value.month, value.day)
+
+
 def local_date(value: date | datetime, zone: Any, name: str) -> date:
     if isinstance(value, datetime):
         return require_aware(value, name).astimezone(zone).date()
     if isinstance(value, date):
-        return value
+        return plain_date(value)
     raise InvalidInputError(
         f"{name}: expected a date or an aware datetime, got {type(value).__name__}"
     )

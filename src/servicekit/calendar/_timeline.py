@@ -46,7 +46,11 @@ DayPlan = Callable[[int], list[tuple[date, Intervals]]]
 
 
 def to_us(t: datetime) -> int:
-    """Microseconds since the epoch of an aware datetime (exact)."""
+    """Microseconds since the epoch of an aware plain datetime (exact).
+
+    Subclasses (pendulum's ``-`` returns an ``Interval``) are made plain first, by
+    ``require_aware`` at the boundary.
+    """
     return (t - EPOCH) // ONE_US
 
 
@@ -367,17 +371,21 @@ class Timeline:
         result: I64 = state.a_cum[i] + np.minimum(t, state.a_ends[i]) - state.a_starts[i]
         return result
 
-    def elapsed_many_us(self, a: I64, b: I64) -> I64:
+    def elapsed_many_us(self, a: I64, b: I64, span: tuple[int, int] | None = None) -> I64:
+        """``span``: the least and the greatest instant of ``a`` and ``b``, if known."""
         if a.size == 0:
             return np.zeros(0, dtype=np.int64)
-        state = self.state_for(int(min(a.min(), b.min())), int(max(a.max(), b.max())))
+        if span is None:
+            span = int(min(a.min(), b.min())), int(max(a.max(), b.max()))
+        state = self.state_for(*span)
         result: I64 = self.cum_many(state, b) - self.cum_many(state, a)
         return result
 
-    def add_many_us(self, s: I64, d: I64) -> I64:
+    def add_many_us(self, s: I64, d: I64, span: tuple[int, int] | None = None) -> I64:
+        """``span``: the least and the greatest instant of ``s``, if known."""
         if s.size == 0:
             return np.zeros(0, dtype=np.int64)
-        state = self.state_for(int(s.min()), int(s.max()))
+        state = self.state_for(*(span or (int(s.min()), int(s.max()))))
         target = self.cum_many(state, s) + d
         state = self.state_for_target(state, int(target.max()))
         i = np.searchsorted(state.a_cum_end, target, side="left")

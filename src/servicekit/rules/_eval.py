@@ -49,6 +49,7 @@ from servicekit.rules._values import (
     format_duration,
     is_number,
     parse_duration,
+    plain_timedelta,
     type_name,
 )
 
@@ -160,9 +161,32 @@ def _coerce(a: Any, b: Any, where: str) -> tuple[Any, Any]:
     return a, b
 
 
-def _check_aware(v: Any, where: str) -> None:
-    if isinstance(v, datetime) and (v.tzinfo is None or v.utcoffset() is None):
-        raise NaiveDatetimeError(f"{where}: naive datetime in the facts; datetimes must be aware")
+def _operand(v: Any, where: str) -> Any:
+    """An operand checked (datetimes must be aware) and plain.
+
+    A datetime or timedelta of a subclass (pendulum ``DateTime`` and ``Duration``, pandas
+    ``Timestamp``) becomes the equal plain stdlib value, so the arithmetic is the stdlib's
+    (pendulum's ``-`` returns an ``Interval`` whose ``//`` and ``/`` reject a timedelta).
+    """
+    cls = v.__class__
+    if cls is datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise _naive(where)
+        return v
+    if cls is timedelta or not isinstance(v, (datetime, timedelta)):
+        return v
+    if isinstance(v, timedelta):
+        return plain_timedelta(v)
+    if v.tzinfo is None or v.utcoffset() is None:
+        raise _naive(where)
+    # imported only when a datetime subclass shows up (the calendar package loads numpy)
+    from servicekit.calendar._convert import plain_datetime
+
+    return plain_datetime(v, where)
+
+
+def _naive(where: str) -> NaiveDatetimeError:
+    return NaiveDatetimeError(f"{where}: naive datetime in the facts; datetimes must be aware")
 
 
 def compare(a: Any, op: str, b: Any, where: str) -> bool:
@@ -175,8 +199,7 @@ def compare(a: Any, op: str, b: Any, where: str) -> bool:
             return same if op == "==" else not same
     elif a is None or b is None:
         return False
-    _check_aware(a, where)
-    _check_aware(b, where)
+    a, b = _operand(a, where), _operand(b, where)
     a, b = _coerce(a, b, where)
     a, b = _as_tuple(a), _as_tuple(b)
     fa, fb = _family(a), _family(b)
@@ -226,8 +249,7 @@ def _member(item: Any, container: Any, fi: str, fc: str, *, where: str, op: str)
 def arith(op: str, a: Any, b: Any, where: str) -> Any:
     if a is MISSING or b is MISSING or a is None or b is None:
         return MISSING
-    _check_aware(a, where)
-    _check_aware(b, where)
+    a, b = _operand(a, where), _operand(b, where)
     a, b = _coerce(a, b, where)
     fa, fb = _family(a), _family(b)
     ok = (

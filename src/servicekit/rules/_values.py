@@ -53,9 +53,24 @@ def parse_duration(text: str) -> timedelta:
         raise PolicyError("duration out of range (at most 999999999 days)") from None
 
 
+_ONE_US: Final = timedelta(microseconds=1)
+
+
+def plain_timedelta(value: timedelta) -> timedelta:
+    """The plain ``timedelta`` equal to one of any subclass (pendulum ``Duration``/``Interval``).
+
+    Read with the stdlib's own division: pendulum's ``seconds``/``microseconds`` and ``//``
+    differ from ``timedelta``'s.
+    """
+    if type(value) is timedelta:
+        return value
+    return timedelta(microseconds=timedelta.__floordiv__(value, _ONE_US))
+
+
 def format_duration(value: timedelta) -> str:
     """The canonical text of a duration (``parse_duration(format_duration(d)) == d``)."""
-    us = value // timedelta(microseconds=1)
+    value = plain_timedelta(value)
+    us = value // _ONE_US
     if us < 0:
         return "-" + format_duration(-value)
     if us == 0:
@@ -74,6 +89,7 @@ def format_hours(value: timedelta) -> str:
     ``format_hours(timedelta(hours=26, minutes=30)) == "26h30m"``; under an hour it is
     :func:`format_duration`'s text (``"3m"``, ``"60s"``).
     """
+    value = plain_timedelta(value)
     sign = "-" if value < timedelta(0) else ""
     hours, rest = divmod(abs(value), timedelta(hours=1))
     text = (f"{hours}h" if hours else "") + (format_duration(rest) if rest else "")
