@@ -138,7 +138,7 @@ def _rules(echo: Echo) -> None:
     echo(f"   K-02 priority -> {priority.value['priority']}, major={priority.value['major']}"
          f" (rule {priority.rule_id})")
     missed = {"commitment_missed": True, "priority": priority.value["priority"],
-              "customer": {"tier": "B"}, "repeat_breaches": 2}
+              "customer_tier": "B", "repeat_breaches": 2}
     remedies = policy.tables["remedy"].decide(missed)
     owed = ", ".join(r["remedy"] for r in remedies.value)
     echo(f"   K-06 remedies owed when the 24 h promise is missed -> {owed}")

@@ -221,21 +221,21 @@ def test_k01_open_list_unknown_categories_go_to_the_feedback_loop(
 @pytest.mark.parametrize(
     ("facts", "remedies"),
     [
-        ({"commitment_missed": False, "priority": "P1", "customer": {"tier": "A"},
+        ({"commitment_missed": False, "priority": "P1", "customer_tier": "A",
           "repeat_breaches": 9}, []),
         ({"priority": "P1"}, []),
-        ({"commitment_missed": True, "priority": "P3", "customer": {"tier": "B"},
+        ({"commitment_missed": True, "priority": "P3", "customer_tier": "B",
           "repeat_breaches": 0}, ["apology"]),
         ({"commitment_missed": True}, ["apology"]),
         ({"commitment_missed": True, "priority": "P1"}, ["apology", "compensation"]),
-        ({"commitment_missed": True, "priority": "P2", "customer": {"tier": "C"}},
+        ({"commitment_missed": True, "priority": "P2", "customer_tier": "C"},
          ["apology", "compensation"]),
-        ({"commitment_missed": True, "priority": "P4", "customer": {"tier": "A"}},
+        ({"commitment_missed": True, "priority": "P4", "customer_tier": "A"},
          ["apology", "compensation"]),
         ({"commitment_missed": True, "priority": "P3", "repeat_breaches": 1}, ["apology"]),
         ({"commitment_missed": True, "priority": "P3", "repeat_breaches": 2},
          ["apology", "service_improvement"]),
-        ({"commitment_missed": True, "priority": "P1", "customer": {"tier": "A"},
+        ({"commitment_missed": True, "priority": "P1", "customer_tier": "A",
           "repeat_breaches": 5}, ["apology", "compensation", "service_improvement"]),
     ],
 )
@@ -265,10 +265,41 @@ def test_k06_uses_k02_priorities(
             v["remedy"]
             for v in remedy_table.decide(
                 {"commitment_missed": True, "priority": priority["priority"],
-                 "customer": {"tier": "B"}}
+                 "customer_tier": "B"}
             ).value
         ]
         assert ("compensation" in remedies) is priority["major"]
+
+
+def _fields(node: Any) -> set[str]:
+    """The fact paths a condition's data form reads."""
+    if isinstance(node, dict):
+        found = {node["field"]} if isinstance(node.get("field"), str) else set()
+        return found.union(*(_fields(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_fields(v) for v in node))
+    return set()
+
+
+#: The facts vocabulary of the decision tables the SLA engine runs (docs/rules.md).
+SLA_TARGET_FACTS = {"priority", "channel", "category", "customer_tier"}
+REMEDY_FACTS = {"commitment_missed", "metric", "priority", "channel", "customer_tier",
+                "repeat_breaches"}
+
+
+def test_k06_and_sla_tables_read_the_one_flat_facts_vocabulary(
+    remedy_table: DecisionTable,
+) -> None:
+    """The remedy table reads ``customer_tier`` as the SLA target table does (one vocabulary
+    of flat snake_case names), not a nested ``customer.tier``."""
+    remedy = set().union(*(_fields(r.when.model_dump()) for r in remedy_table.rules))
+    targets = set().union(*(_fields(r.when.model_dump())
+                            for r in handbook.sla_target_table().rules))
+    assert "customer_tier" in remedy
+    assert remedy <= REMEDY_FACTS, remedy - REMEDY_FACTS
+    assert targets <= SLA_TARGET_FACTS, targets - SLA_TARGET_FACTS
+    nested = {"commitment_missed": True, "priority": "P4", "customer": {"tier": "A"}}
+    assert [v["remedy"] for v in remedy_table.decide(nested).value] == ["apology"]
 
 
 def test_k06_commitment_missed_must_be_a_boolean(remedy_table: DecisionTable) -> None:

@@ -3,8 +3,9 @@
 The handbook preset (``handbook.sla_policy()``) is checked against the rules catalog, section 3
 (S-01 … S-09): the business calendar is China's statutory calendar with the hours
 09:00-12:00 and 13:00-18:00 (8 business hours a day) in Asia/Shanghai; the per-channel first
-response (S-08) and the minute-level stage limits (S-05 triage, S-07 answered and accepted) run
-in calendar time in the same zone.
+response (S-08) and the minute-level stage limit (S-05 triage, a stage clock of repair cases)
+run in calendar time in the same zone. Stage clocks run on the cases of the preset processes
+(more in test_case_clocks.py).
 
 2026 dates used below (chinesecalendar): 2026-03-02 is a Monday; Qingming is 04-04 … 04-06
 (Sat-Mon); Dragon Boat 06-19 … 06-21 (Fri-Sun); National Day 10-01 … 10-07 (Thu-Wed) with the
@@ -36,6 +37,7 @@ from servicekit.errors import (
 )
 from servicekit.events import (
     AgentReplied,
+    CaseStarted,
     CustomerReplied,
     Event,
     PriorityChanged,
@@ -127,6 +129,16 @@ def cancelled(at: datetime, ticket: str = "T-1") -> TicketCancelled:
 
 def closed(at: datetime, ticket: str = "T-1") -> TicketClosed:
     return TicketClosed(**_common(at, ticket))
+
+
+def case_started(at: datetime, process: str, state: str, case: str = "R-1") -> CaseStarted:
+    """A case of a preset process starts in its initial state."""
+    return CaseStarted(**_common(at, case), by="agent-1", process=process, state=state)
+
+
+def moved(at: datetime, value: str, case: str = "R-1") -> StatusChanged:
+    """A process transition into ``value``, as a case records it."""
+    return StatusChanged(**_common(at, case), status=value, event=f"to_{value}")
 
 
 @pytest.fixture(scope="module")
@@ -259,69 +271,71 @@ def test_s04_major_problems_resolved_within_48_business_hours(hb: SlaPolicy) -> 
 
 
 def test_s05_repair_triage_within_5_minutes_in_calendar_time(hb: SlaPolicy) -> None:
-    # created on Saturday 03-07 at 10:00, when the business calendar is closed: triage runs in
-    # calendar time, due 10:05.
-    events = [created(sh(3, 7, 10), "P3", channel="phone", category="repair")]
-    s = evaluate(hb, events, sh(3, 7, 10, 3))["repair_triage"]
+    # a repair case started on Saturday 03-07 at 10:00, when the business calendar is closed:
+    # triage runs in calendar time, due 10:05.
+    events = [case_started(sh(3, 7, 10), "repair", "reported")]
+    s = evaluate(hb, events, sh(3, 7, 10, 3))["repair_triaged"]
     assert (s.state, s.elapsed, s.target) == ("running", 3 * M, 5 * M)
     assert s.due_at == sh(3, 7, 10, 5)
-    met = evaluate(hb, [*events, stage(sh(3, 7, 10, 4, 59), "triaged")], sh(3, 8))
-    assert met["repair_triage"].state == "met"
-    late = evaluate(hb, [*events, stage(sh(3, 7, 10, 5, 1), "triaged")], sh(3, 8))
-    assert late["repair_triage"].state == "breached"
-    assert late["repair_triage"].breached_at == sh(3, 7, 10, 5, 0, micro=1)
+    met = evaluate(hb, [*events, moved(sh(3, 7, 10, 4, 59), "triaged")], sh(3, 8))
+    assert met["repair_triaged"].state == "met"
+    late = evaluate(hb, [*events, moved(sh(3, 7, 10, 5, 1), "triaged")], sh(3, 8))
+    assert late["repair_triaged"].state == "breached"
+    assert late["repair_triaged"].breached_at == sh(3, 7, 10, 5, 0, micro=1)
+    # a stage clock is a case's: a repair *ticket* has none
+    ticket = evaluate(hb, [created(sh(3, 7, 10), "P3", channel="phone", category="repair")],
+                      sh(3, 7, 10, 3))
+    assert not any(m.startswith("repair_") for m in ticket)
 
 
 def test_s06_repair_visit_arranged_within_48_business_hours(hb: SlaPolicy) -> None:
-    # created Saturday 03-07 10:00 (closed): the business clock starts Monday 03-09 09:00;
+    # started Saturday 03-07 10:00 (closed): the business clock starts Monday 03-09 09:00;
     # 48 h = Mon … Fri (40 h) and Mon 03-16 (48 h), due 2026-03-16 18:00.
-    events = [created(sh(3, 7, 10), "P3", channel="phone", category="repair")]
-    s = evaluate(hb, events, sh(3, 8, 23))["visit_arranged"]
+    events = [case_started(sh(3, 7, 10), "repair", "reported"),
+              moved(sh(3, 7, 10, 4), "triaged"), moved(sh(3, 9, 10), "confirmed")]
+    s = evaluate(hb, events, sh(3, 8, 23))["repair_visit_arranged"]
     assert (s.state, s.elapsed, s.target) == ("running", timedelta(0), 48 * H)
     assert s.due_at == sh(3, 16, 18)
-    done = evaluate(hb, [*events, stage(sh(3, 11, 15), "visit_arranged")], sh(3, 20))
+    done = evaluate(hb, [*events, moved(sh(3, 11, 15), "visit_arranged")], sh(3, 20))
     # Mon 8 h, Tue 8 h, Wed 09:00-12:00 and 13:00-15:00 (5 h): 21 h
-    assert (done["visit_arranged"].state, done["visit_arranged"].elapsed) == ("met", 21 * H)
+    visit = done["repair_visit_arranged"]
+    assert (visit.state, visit.elapsed, visit.stopped_at) == ("met", 21 * H, sh(3, 11, 15))
 
 
-def test_s07_fault_repair_stage_limits_each_from_creation(hb: SlaPolicy) -> None:
-    # created Mon 03-02 11:00 (business hours). Limits, all counted from creation:
-    #   answered 30 s and accepted 5 min in calendar time: due 11:00:30 and 11:05;
-    #   analysed 1 h: 11:00-12:00 reaches it at 12:00 (the lunch break starts), so due 12:00,
-    #     and breached 1 µs after the break, 13:00:00.000001;
-    #   solution 2 h: 11:00-12:00 and 13:00-14:00, due 14:00;
-    #   return visit 24 h: Mon 6 h, Tue 8 h (14), Wed 8 h (22), Thu 09:00-11:00: due 03-05 11:00.
-    c = created(sh(3, 2, 11), "P3", channel="phone", category="fault")
-    report = evaluate(hb, [c], sh(3, 2, 11))
-    expected_due = {
-        "fault_answered": (30 * S, sh(3, 2, 11, 0, 30)),
-        "fault_accepted": (5 * M, sh(3, 2, 11, 5)),
-        "fault_analysed": (H, sh(3, 2, 12)),
-        "fault_solution": (2 * H, sh(3, 2, 14)),
-        "fault_return_visit": (24 * H, sh(3, 5, 11)),
-    }
-    for metric, (target, due) in expected_due.items():
-        assert (report[metric].target, report[metric].due_at) == (target, due), metric
-
+def test_s07_repair_completed_within_24_business_hours_from_the_start(hb: SlaPolicy) -> None:
+    # S-07 limits count from the start of the case (each from creation, not per stage).
+    # Started Mon 03-02 11:00 (business hours); completion with the return visit within 24 h:
+    # Mon 6 h, Tue 8 h (14), Wed 8 h (22), Thu 09:00-11:00: due 03-05 11:00.
+    start = case_started(sh(3, 2, 11), "repair", "reported")
+    report = evaluate(hb, [start], sh(3, 2, 11))
+    s = report["repair_completed"]
+    assert (s.state, s.target, s.due_at) == ("running", 24 * H, sh(3, 5, 11))
     events = [
-        c,
-        stage(sh(3, 2, 11, 0, 20), "answered"),     # 20 s: met
-        stage(sh(3, 2, 11, 6), "accepted"),         # 6 min: breached
-        stage(sh(3, 2, 13, 30), "analysed"),        # 1 h 30 business: breached
-        stage(sh(3, 2, 13, 59), "solution_given"),  # 1 h 59: met
+        start,
+        moved(sh(3, 2, 11, 3), "triaged"),           # 3 min: S-05 met
+        moved(sh(3, 2, 11, 30), "confirmed"),
+        moved(sh(3, 2, 14), "diagnosed"),
+        moved(sh(3, 3, 9), "repaired"),
     ]
     later = evaluate(hb, events, sh(3, 3, 9))
-    assert later["fault_answered"].state == "met"
-    assert later["fault_answered"].elapsed == 20 * S
-    assert later["fault_accepted"].state == "breached"
-    assert later["fault_accepted"].breached_at == sh(3, 2, 11, 5, 0, micro=1)
-    assert later["fault_analysed"].state == "breached"
-    assert later["fault_analysed"].elapsed == timedelta(hours=1, minutes=30)
-    assert later["fault_analysed"].breached_at == sh(3, 2, 13, 0, 0, micro=1)
-    assert later["fault_solution"].state == "met"
-    assert later["fault_solution"].elapsed == timedelta(hours=1, minutes=59)
-    assert later["fault_return_visit"].state == "running"
-    assert later["fault_return_visit"].elapsed == 6 * H
+    assert later["repair_triaged"].state == "met"
+    assert later["repair_triaged"].elapsed == 3 * M
+    # the visit was never arranged (diagnosed straight after confirmation): from 'diagnosed'
+    # no visit can be arranged any more, so the stage is moot and its clock cancelled there
+    visit = later["repair_visit_arranged"]
+    assert (visit.state, visit.stopped_at) == ("cancelled", sh(3, 2, 14))
+    assert later["repair_completed"].state == "running"
+    assert later["repair_completed"].elapsed == 6 * H
+    on_time = evaluate(hb, [*events, moved(sh(3, 5, 10, 59), "completed")], sh(3, 6))
+    s = on_time["repair_completed"]
+    assert (s.state, s.elapsed) == ("met", timedelta(hours=23, minutes=59))
+    # a cancelled stage stays cancelled: completion neither breaches nor restarts it
+    assert on_time["repair_visit_arranged"].state == "cancelled"
+    assert on_time["repair_visit_arranged"].stopped_at == sh(3, 2, 14)
+    late = evaluate(hb, [*events, moved(sh(3, 5, 11, 30), "completed")], sh(3, 6))
+    s = late["repair_completed"]
+    assert (s.state, s.elapsed) == ("breached", timedelta(hours=24, minutes=30))
+    assert s.breached_at == sh(3, 5, 11, 0, 0, micro=1)
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,10 @@ description, so each default can be traced back to the handbook passage it comes
 start from :func:`policy` and override what they need (it is data: dump it, edit it, load it).
 
 Rule engine: complaint priority (K-02, K-03), feedback routing (K-01, P-02, P-03, P-04) and
-remedies (K-06). SLA engine: the time limits S-01 … S-10 as targets and custom metrics, with
-the S-11 escalation ladder and K-06 remedies for missed public commitments. Later capabilities
-add tier ladders and metric targets.
+remedies (K-06). SLA engine: the time limits S-01 … S-10 as targets and custom metrics (the
+stage deadlines of the preset processes as stage clocks on their cases), with the S-11
+escalation ladder and K-06 remedies for missed public commitments. Later capabilities add tier
+ladders and metric targets.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from servicekit.calendar import BusinessCalendar
 from servicekit.policy import Policy
 from servicekit.presets.processes import all_processes
 from servicekit.rules import DecisionTable, Rule
-from servicekit.sla import Escalation, EscalationLevel, Metric, SlaPolicy
+from servicekit.sla import Escalation, EscalationLevel, Metric, SlaPolicy, stage_metrics
 
 __all__ = [
     "FEEDBACK_CATEGORIES",
@@ -138,12 +139,12 @@ def feedback_routing_table() -> DecisionTable:
 def remedy_table() -> DecisionTable:
     """K-06: the remedies owed when a public commitment is missed (collect: all that apply).
 
-    Facts: ``commitment_missed`` (bool), ``priority`` (P1-P4), ``customer.tier`` (A-D),
-    ``repeat_breaches`` (how many commitments this customer saw missed recently). Every missed
-    commitment owes an apology and the customer must be told the remedy
-    (「当服务未能达到承诺标准时」); a major problem (P1/P2, K-02) or an A-tier customer (R-07)
-    is also owed compensation; a repeated breach owes a service improvement
-    (H1 §2.5).
+    Facts (flat names, the vocabulary the SLA target table reads too): ``commitment_missed``
+    (bool), ``priority`` (P1-P4), ``customer_tier`` (A-D), ``repeat_breaches`` (how many
+    commitments this customer saw missed recently). Every missed commitment owes an apology
+    and the customer must be told the remedy (「当服务未能达到承诺标准时」); a major problem
+    (P1/P2, K-02) or an A-tier customer (R-07) is also owed compensation; a repeated breach
+    owes a service improvement (H1 §2.5).
     """
     owed = {"notify_customer": True}
     return DecisionTable(
@@ -154,7 +155,7 @@ def remedy_table() -> DecisionTable:
             Rule(id="K-06:apology", when="commitment_missed",
                  then={"remedy": "apology", **owed}),
             Rule(id="K-06:compensation",
-                 when='commitment_missed and (priority in ["P1", "P2"] or customer.tier == "A")',
+                 when='commitment_missed and (priority in ["P1", "P2"] or customer_tier == "A")',
                  then={"remedy": "compensation", **owed}),
             Rule(id="K-06:service-improvement",
                  when="commitment_missed and repeat_breaches >= 2",
@@ -166,18 +167,7 @@ def remedy_table() -> DecisionTable:
 _ENDS = ("TicketCancelled", "TicketResolved", "TicketClosed")
 
 
-def _stage(name: str, stage: str, description: str, *,
-           cancel_on: tuple[str, ...] = _ENDS) -> Metric:
-    """A clock from ticket creation to a process stage (S-07: each limit counts from creation).
-
-    A ticket resolved, closed or cancelled before the stage makes the stage moot: the clock is
-    cancelled (no breach, no remedy), except where the stage follows the resolution.
-    """
-    return Metric(name=name, start_on="TicketCreated", stop_on=f"StageReached:{stage}",
-                  cancel_on=cancel_on, pausable=False, description=description)
-
-
-_METRICS = (
+_TICKET_METRICS = (
     Metric(name="business_response", start_on="TicketCreated", stop_on="AgentReplied:public",
            cancel_on=_ENDS, pausable=False,
            description="S-01/S-03/S-09: the first public reply, counted in business hours; "
@@ -186,27 +176,40 @@ _METRICS = (
            stop_on=("StageReached:solution_proposed", "TicketResolved", "TicketClosed"),
            pausable=False,
            description="S-02: a complaint's preliminary solution (a resolution counts as one)"),
-    _stage("repair_triage", "triaged", "S-05: repair triage (is it a product fault?)"),
-    _stage("visit_arranged", "visit_arranged", "S-06: technician visit arranged"),
-    _stage("fault_answered", "answered", "S-07: fault consultation answered"),
-    _stage("fault_accepted", "accepted", "S-07: fault accepted"),
-    _stage("fault_analysed", "analysed", "S-07: fault analysed"),
-    _stage("fault_solution", "solution_given", "S-07: solution given"),
-    _stage("fault_return_visit", "return_visit", "S-07: completion return visit (after the "
-           "repair, so a resolution does not cancel it)", cancel_on=("TicketCancelled",)),
 )
 
-#: Metrics counted in calendar time (channels are staffed 24/7, rules catalog section 3): the
-#: per-channel first response (S-08) and the limits in seconds and minutes (S-05, S-07).
-_CALENDAR_TIME = ("first_response", "repair_triage", "fault_answered", "fault_accepted")
+#: Limits shorter than this run in calendar time (channels are staffed 24/7, rules catalog
+#: section 3): the limits in seconds and minutes (S-05 triage), as the per-channel first
+#: response (S-08) does.
+_CALENDAR_TIME_BELOW = timedelta(hours=1)
+
+
+def _stage_clocks() -> tuple[Metric, ...]:
+    """The stage deadlines of every preset process as SLA clocks on its cases (S-01 … S-07).
+
+    Each runs from the start of a case of the process (``CaseStarted:<process>``) to the case
+    entering the state, named ``<process>_<state>``; entering a state from which the stage
+    can no longer be reached cancels it (see :func:`servicekit.sla.stage_metrics`). The
+    deadlines are the processes': edit them there and the clocks follow.
+    """
+    return tuple(m for process in all_processes().values() for m in stage_metrics(process))
+
+
+def _calendar_time(metrics: tuple[Metric, ...]) -> tuple[str, ...]:
+    """The per-channel first response (S-08), and every clock whose fixed target is a matter
+    of seconds or minutes."""
+    return ("first_response", *(m.name for m in metrics
+                                if m.target is not None and m.target < _CALENDAR_TIME_BELOW))
 
 
 def sla_target_table() -> DecisionTable:
-    """S-01 … S-09 as targets chosen by channel and category (collect: later rules override).
+    """S-01 … S-10 ticket targets chosen by channel and category (collect: later rules
+    override).
 
     Facts: the ticket's ``priority``, ``channel`` (``phone``, ``chat``, ``email``,
-    ``social_media`` …) and ``category`` (``complaint``, ``consultation``, ``repair``,
-    ``fault`` …).
+    ``social_media`` …) and ``category`` (``complaint``, ``consultation``, ``fault`` …). The
+    stage deadlines (S-01 … S-07 on complaint, consultation and repair cases) are the stage
+    clocks' own targets, from the preset processes.
     """
 
     def r(rule_id: str, when: str, then: dict[str, str], description: str) -> Rule:
@@ -229,13 +232,6 @@ def sla_target_table() -> DecisionTable:
               "S-01 respond within 4 h; S-02 preliminary solution within 24 h"),
             r("S-03:consultation-response", 'category == "consultation"',
               {"business_response": "24h"}, "S-03 consultation answered within 24 h"),
-            r("S-05:repair", 'category == "repair"',
-              {"repair_triage": "5m", "visit_arranged": "48h"},
-              "S-05 triage within 5 min; S-06 visit arranged within 48 h"),
-            r("S-07:fault-stages", 'category == "fault"',
-              {"fault_answered": "30s", "fault_accepted": "5m", "fault_analysed": "1h",
-               "fault_solution": "2h", "fault_return_visit": "24h"},
-              "S-07 fault-repair stage limits, each from creation"),
             r("S-09:fault", 'category == "fault"',
               {"business_response": "2h", "resolution": "24h"},
               "S-09 fault response within 2 h, resolution within 24 h"),
@@ -252,6 +248,11 @@ def sla_policy(calendar: BusinessCalendar | None = None) -> SlaPolicy:
     the same zone. Major problems (P1, P2: K-02) are resolved within 48 h (S-04). Breaches warn
     at 75 % and 90 %, escalate to the agent at 75 % and to the CS manager at the breach (S-11),
     and a missed public commitment owes the K-06 remedies.
+
+    Ticket clocks (first response, business response, preliminary solution, resolution) run
+    on tickets; the stage clocks run on the cases of the preset processes (complaint,
+    consultation, repair …), one per state with a deadline, named ``<process>_<state>``
+    (``complaint_received``: S-01, ``repair_triaged``: S-05 …).
     """
     # Deadlines of tickets opened in late December fall in a year whose schedule is announced
     # only in November: the preset answers with the statutory fallback, and each report says
@@ -259,14 +260,15 @@ def sla_policy(calendar: BusinessCalendar | None = None) -> SlaPolicy:
     business = calendar or BusinessCalendar.china(hours="09:00-12:00,13:00-18:00",
                                                   beyond_coverage="statutory")
     around_the_clock = BusinessCalendar.always(tz=business.tz)
+    metrics = (*_TICKET_METRICS, *_stage_clocks())
     return SlaPolicy(
         name="handbook",
         description="S-01 … S-10 time limits; S-11 escalation; K-06 remedies",
         calendar=business,
-        metric_calendars=dict.fromkeys(_CALENDAR_TIME, around_the_clock),
+        metric_calendars=dict.fromkeys(_calendar_time(metrics), around_the_clock),
         targets={"resolution": {"P1": timedelta(hours=48), "P2": timedelta(hours=48)}},
         target_table=sla_target_table(),
-        metrics=_METRICS,
+        metrics=metrics,
         warn_at=(0.75, 0.9),
         escalation=Escalation(levels=[
             EscalationLevel(level=1, at=0.75, notify="agent"),

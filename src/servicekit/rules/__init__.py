@@ -8,7 +8,7 @@ evaluated by closures compiled from the syntax tree.
 """
 
 from servicekit.rules._condition import Condition
-from servicekit.rules._duration import Duration
+from servicekit.rules._duration import Duration, read_duration
 from servicekit.rules._table import Decision, DecisionTable, HitPolicy, Rule
 from servicekit.rules._values import MISSING, format_duration, format_hours, parse_duration
 
@@ -23,4 +23,5 @@ __all__ = [
     "format_duration",
     "format_hours",
     "parse_duration",
+    "read_duration",
 ]

@@ -9,10 +9,12 @@ from pydantic import BeforeValidator, PlainSerializer
 
 from servicekit.rules._values import format_duration, parse_duration
 
-__all__ = ["Duration"]
+__all__ = ["Duration", "read_duration"]
 
 
-def _duration(value: object) -> object:
+def read_duration(value: object) -> object:
+    """Text such as ``"4h"`` as a ``timedelta``; anything else (a ``timedelta``, ISO 8601 text
+    for pydantic, a wrong type for the caller to reject) unchanged."""
     if isinstance(value, str) and not value.startswith(("P", "-P")):
         return parse_duration(value.strip())
     return value
@@ -20,7 +22,7 @@ def _duration(value: object) -> object:
 
 Duration = Annotated[
     timedelta,
-    BeforeValidator(_duration),
+    BeforeValidator(read_duration),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
 """A duration: a ``timedelta``, or text such as ``"4h"``, ``"30m"``, ``"1h30m"`` (or ISO 8601)."""

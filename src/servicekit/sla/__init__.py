@@ -1,20 +1,11 @@
 """SLA clocks that start, pause, stop, warn, breach and escalate on business time.
 
-A ticket's SLA is a set of clocks, each a pure fold over the ticket's events on a business
-calendar. Nothing runs in the background: a report says when to call back
-(``next_check_at``).
+A ticket's (or any case's) SLA is a set of clocks, each a pure fold over its events on a
+business calendar. Nothing runs in the background: a report says when to call back
+(``next_check_at``). :func:`stage_metrics` turns a process's stage deadlines into clocks.
 """
 
-from servicekit.sla._engine import (
-    Escalations,
-    EscalationStep,
-    MetricStatus,
-    Remedy,
-    SlaBatch,
-    SlaReport,
-    evaluate,
-    evaluate_many,
-)
+from servicekit.sla._engine import evaluate, evaluate_many
 from servicekit.sla._policy import (
     BUILTIN_METRICS,
     Duration,
@@ -23,6 +14,15 @@ from servicekit.sla._policy import (
     Metric,
     SlaPolicy,
 )
+from servicekit.sla._report import (
+    Escalations,
+    EscalationStep,
+    MetricStatus,
+    Remedy,
+    SlaBatch,
+    SlaReport,
+)
+from servicekit.sla._stages import StagedProcess, StagedState, stage_metrics
 
 __all__ = [
     "BUILTIN_METRICS",
@@ -37,6 +37,9 @@ __all__ = [
     "SlaBatch",
     "SlaPolicy",
     "SlaReport",
+    "StagedProcess",
+    "StagedState",
     "evaluate",
     "evaluate_many",
+    "stage_metrics",
 ]

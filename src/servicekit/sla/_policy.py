@@ -10,7 +10,6 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     BeforeValidator,
     Field,
-    PlainSerializer,
     PrivateAttr,
     field_validator,
     model_validator,
@@ -19,20 +18,13 @@ from pydantic import (
 from servicekit._model import NameSet, ValueModel
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, ServiceKitError
-from servicekit.events import EVENT_TYPES
-from servicekit.rules import DecisionTable, format_duration, parse_duration
+from servicekit.events import Event, event_class, event_types
+from servicekit.rules import DecisionTable, Duration, read_duration
 
 __all__ = ["BUILTIN_METRICS", "Duration", "Escalation", "EscalationLevel", "Metric", "SlaPolicy"]
 
 BUILTIN_METRICS = ("first_response", "next_response", "periodic_update", "resolution")
-_QUALIFIED = ("StageReached", "StatusChanged", "AgentReplied")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def _duration(value: object) -> object:
-    if isinstance(value, str) and not value.startswith(("P", "-P")):
-        return parse_duration(value.strip())
-    return value
 
 
 def _nonnegative(value: timedelta) -> timedelta:
@@ -41,22 +33,27 @@ def _nonnegative(value: timedelta) -> timedelta:
     return value
 
 
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
-]
-"""A duration: a ``timedelta``, or text such as ``"4h"``, ``"30m"``, ``"1h30m"`` (or ISO 8601)."""
+
+def _qualified(kind: str) -> bool:
+    """Whether events of a registered type have a qualified selector (``Type:<qualifier>``):
+    their class defines its own ``selector`` (``StatusChanged``, ``CaseStarted``, ...)."""
+    return event_class(kind).selector is not Event.selector
+
 
 def _check_selector(value: str) -> str:
+    """A selector names a registered event type (a host's own too: register it before the
+    policy is loaded), with a qualifier where the type has one."""
     kind, _, qualifier = value.partition(":")
-    if kind not in EVENT_TYPES:
+    known = event_types()
+    if kind not in known:
         raise ValueError(
-            f"unknown event type in selector; expected one of {', '.join(EVENT_TYPES)}"
+            f"unknown event type in selector; expected a registered event type, one of "
+            f"{', '.join(known)}"
         )
-    if qualifier and kind not in _QUALIFIED:
+    if qualifier and not _qualified(kind):
+        qualified = [k for k in known if _qualified(k)]
         raise ValueError(f"{kind} takes no qualifier; qualified selectors: "
-                         f"{', '.join(q + ':<name>' for q in _QUALIFIED)}")
+                         f"{', '.join(q + ':<name>' for q in qualified)}")
     if kind == "AgentReplied" and qualifier not in ("", "public", "private"):
         raise ValueError("AgentReplied takes :public or :private")
     return value
@@ -72,11 +69,14 @@ Selectors = Annotated[tuple[str, ...], BeforeValidator(_selectors)]
 class Metric(ValueModel):
     """A custom clock: starts on one event, stops on another (a process stage deadline).
 
-    Selectors name an event type (``"TicketCreated"``), or a type with its qualifier
-    (``"StageReached:solution_proposed"``, ``"StatusChanged:pending_customer"``,
-    ``"AgentReplied:public"``). A pausable clock stops counting while the ticket's status is
-    one of the policy's ``pause_statuses``. Its target comes from the policy's ``targets``
-    (per priority) or ``target_table``.
+    Selectors name a registered event type (``"TicketCreated"``, a host's own), or a type with
+    its qualifier (``"StageReached:solution_proposed"``, ``"CaseStarted:complaint"``,
+    ``"AgentReplied:public"``). ``"StatusChanged:<state>"`` selects *entering* the state: any
+    event that moves the status into it from another (a ``StatusChanged``, a
+    ``TicketResolved`` entering ``resolved``, a ``CaseStarted`` entering its initial state).
+    A pausable clock stops counting while the status is one of the policy's
+    ``pause_statuses``. Its target is ``target`` (the same for every case), overridden by the
+    policy's ``targets`` (per priority), overridden in turn by its ``target_table``.
     """
 
     error_class: ClassVar[type[ServiceKitError]] = PolicyError
@@ -86,6 +86,9 @@ class Metric(ValueModel):
     stop_on: Selectors
     cancel_on: Selectors = ("TicketCancelled",)
     pausable: bool = True
+    target: Duration | None = Field(
+        default=None, description="a fixed target for every case (policy targets override it)"
+    )
     description: str = ""
 
     @field_validator("name")
@@ -101,6 +104,11 @@ class Metric(ValueModel):
     @classmethod
     def _valid_selectors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_check_selector(v) for v in value)
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: timedelta | None) -> timedelta | None:
+        return None if value is None else _nonnegative(value)
 
 
 class EscalationLevel(ValueModel):
@@ -168,7 +176,7 @@ class SlaPolicy(ValueModel):
 
     # memo of the engine: targets in microseconds per (priority, channel, category, tier)
     _targets_us: dict[tuple[Any, ...], dict[str, int]] = PrivateAttr(default_factory=dict)
-    _routes: dict[type, tuple[Metric, ...]] | None = PrivateAttr(default=None)
+    _routes: dict[type, tuple[Any, ...]] | None = PrivateAttr(default=None)
 
     @field_validator("targets")
     @classmethod
@@ -219,18 +227,21 @@ class SlaPolicy(ValueModel):
         return self.metric_calendars.get(metric, self.calendar)
 
     def select(self, facts: Mapping[str, Any]) -> dict[str, timedelta]:
-        """The targets that apply to a ticket with these facts, metric by metric.
+        """The targets that apply to a ticket (or case) with these facts, metric by metric.
 
-        ``facts`` holds at least ``priority``; ``channel``, ``category``, ``customer_tier`` and
-        any attributes feed the ``target_table``. Per-priority targets come first; the table's
-        outputs override them (for a ``collect`` table, later rules override earlier ones).
+        ``facts`` holds a ticket's ``priority``, ``channel``, ``category``, ``customer_tier``
+        and attributes, or a case's fields with ``process``; they feed the ``target_table``.
+        A metric's own fixed ``target`` comes first; per-priority ``targets`` override it; the
+        table's outputs override both (for a ``collect`` table, later rules override earlier
+        ones).
         """
         priority = facts.get("priority")
-        out = {
-            metric: by_priority[priority]
+        out = {m.name: m.target for m in self.metrics if m.target is not None}
+        out.update(
+            (metric, by_priority[priority])
             for metric, by_priority in self.targets.items()
-            if priority in by_priority
-        }
+            if isinstance(priority, str) and priority in by_priority
+        )
         if self.target_table is not None:
             decision = self.target_table.decide(facts)
             value = decision.value
@@ -240,7 +251,7 @@ class SlaPolicy(ValueModel):
                 for metric, raw in output.items():
                     if metric not in known:
                         continue  # other outputs (a queue, a team) are not targets
-                    target = _duration(raw)
+                    target = read_duration(raw)
                     if not isinstance(target, timedelta):
                         raise PolicyError(
                             f"target_table {self.target_table.name!r}: output {metric!r} is "
