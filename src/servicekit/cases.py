@@ -64,8 +64,8 @@ def _initial(ev: CaseStarted, process: ProcessDefinition) -> dict[str, Any]:
 
 
 def _moved(state: dict[str, Any], ev: StatusChanged) -> None:
-    if ev.fields:
-        state["fields"] = {**state["fields"], **ev.fields}
+    if ev.fields:  # in place: the engine copies "fields" (owned) before a command applies
+        state["fields"].update(ev.fields)
 
 
 def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
@@ -83,8 +83,9 @@ def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
 def _starts(ev: CaseStarted, process: ProcessDefinition) -> str | None:
     if ev.process != process.name:
         return "a case of another process"
-    if ev.state != process.initial.id:
-        return f"the {process.name} process starts in {process.initial.id!r}"
+    initial = process.table.initial
+    if ev.state != initial:
+        return f"the {process.name} process starts in {initial!r}"
     return None
 
 
@@ -96,6 +97,7 @@ CASE = AggregateKind(
     facts=_guard_facts,
     mutators={StatusChanged: _moved},
     start_check=_starts,
+    owned=("fields",),
     status_key="state",
     since_key="state_since",
 )

@@ -128,14 +128,23 @@ class TransitionDef(ValueModel):
 class TransitionTable:
     """``(state, event) -> candidate transitions``, compiled once per definition."""
 
-    __slots__ = ("_moves",)
+    __slots__ = ("_moves", "initial", "single")
 
-    def __init__(self, transitions: tuple[TransitionDef, ...]) -> None:
+    def __init__(self, transitions: tuple[TransitionDef, ...], initial: str = "") -> None:
         moves: dict[tuple[str, str], list[TransitionDef]] = {}
         for t in transitions:
             for source in t.sources:
                 moves.setdefault((source, t.event), []).append(t)
         self._moves = {k: tuple(v) for k, v in moves.items()}
+        #: the initial state's id
+        self.initial = initial
+        #: ``(state, event) -> the state it leads to`` where exactly one transition, without a
+        #: guard, can fire (the bulk path of replay: one lookup decides the step)
+        self.single: dict[tuple[str, str], str] = {
+            key: found[0].target or key[0]
+            for key, found in self._moves.items()
+            if len(found) == 1 and found[0].guard is None
+        }
 
     def candidates(self, state: str, event: str) -> tuple[TransitionDef, ...]:
         return self._moves.get((state, event), ())
@@ -188,7 +197,8 @@ class ProcessDefinition(ValueModel):
         return definition
 
     def model_post_init(self, context: Any, /) -> None:
-        self._table = TransitionTable(self.transitions)
+        initial = next((s.id for s in self.states if s.initial), "")
+        self._table = TransitionTable(self.transitions, initial)
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -111,10 +111,15 @@ class AggregateKind:
     #: a reason the creation event cannot start this process (``None``: it can); replay
     #: checks it on the first event
     start_check: Callable[[Any, ProcessDefinition], str | None] | None = None
+    #: mutable values of the state (dicts) that a command copies before applying its events,
+    #: so that mutators may update them in place (replay then builds each once per aggregate)
+    owned: tuple[str, ...] = ()
     status_key: str = "status"
     since_key: str = "status_since"
     owner_key: str = "customer_id"
     by_event: dict[type[Event], CommandSpec] = field(init=False)
+    #: the mutators as a plain dict (the replay loop's lookup)
+    apply_table: dict[type[Event], Mutator] = field(init=False)
 
     def __post_init__(self) -> None:
         problems = list(_spec_problems(self))
@@ -123,6 +128,7 @@ class AggregateKind:
         object.__setattr__(self, "commands", MappingProxyType(dict(self.commands)))
         object.__setattr__(self, "mutators", MappingProxyType(dict(self.mutators)))
         object.__setattr__(self, "by_event", {s.event: s for s in self.commands.values()})
+        object.__setattr__(self, "apply_table", dict(self.mutators))
 
 
 _ENVELOPE = frozenset({"event_id", "stream_id", "at", "by", "fields", "type"})

@@ -29,7 +29,7 @@ __all__ = ["apply", "created_state", "execute", "fold"]
 
 def created_state(kind: AggregateKind, ev: Event, process: ProcessDefinition) -> dict[str, Any]:
     state = kind.initial(ev, process)
-    state[kind.status_key] = process.initial.id  # the creation event's own claim is checked
+    state[kind.status_key] = process.table.initial  # the creation event's own claim is checked
     state[kind.since_key] = ev.at
     state["updated_at"] = ev.at
     state["version"] = 1
@@ -40,7 +40,7 @@ def created_state(kind: AggregateKind, ev: Event, process: ProcessDefinition) ->
 def apply(kind: AggregateKind, state: dict[str, Any], ev: Event) -> None:
     """Apply one (already checked) event: the aggregate's mutator, then the status it implies,
     the instants and the version."""
-    mutate = kind.mutators.get(type(ev))
+    mutate = kind.apply_table.get(type(ev))
     if mutate is not None:
         mutate(state, ev)
     new_status = ev.implied_status
@@ -104,6 +104,8 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
             event_id=time_ordered_id(at), stream_id=stream, at=at, by=by.id, fields={},
             status=target, event=command))
     state = dict(current)
+    for key in kind.owned:  # the previous value keeps its own copy
+        state[key] = dict(state[key])
     for ev in events:
         apply(kind, state, ev)
     state["history"] = current["history"] + tuple(events)
@@ -120,7 +122,11 @@ def _history_error(index: int, ev: object, reason: str) -> InvalidInputError:
 
 def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the bulk path
          process: ProcessDefinition) -> dict[str, Any]:
-    """Replay: check every event against the process and apply it."""
+    """Replay: check every event against the process and apply it.
+
+    The loop inlines :func:`apply` (the bulk path): the status, the version and the last
+    instant live in locals and are written to the state where a guard reads it and at the end.
+    """
     what = kind.name
     created = kind.created
     if not events:
@@ -135,12 +141,15 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     state = created_state(kind, first, process)
     state["history"] = events
     stream = first.stream_id
-    candidates = process.table.candidates
+    table = process.table
+    candidates = table.candidates
+    single = table.single
     by_event = kind.by_event
     commands = kind.commands
-    mutators = kind.mutators
+    mutators = kind.apply_table
     status_key = kind.status_key
     since_key = kind.since_key
+    status = state[status_key]
     last_at = first.at
     companion: tuple[str, str] | None = None  # (command, status) a StatusChanged must record
     previous: Event = first  # the event a companion StatusChanged belongs to
@@ -159,12 +168,10 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
         at = ev.at
         if at < last_at:
             raise _history_error(index, ev, "is earlier than the event before it")
-        last_at = at
         event_id = ev.event_id
         if event_id in seen:
             raise _history_error(index, ev, "repeats an event id")
         seen.add(event_id)
-        status = state[status_key]
         if companion is not None:
             if (spec is not None or ev.event != companion[0]  # type: ignore[attr-defined]
                     or ev.status != companion[1]  # type: ignore[attr-defined]
@@ -177,44 +184,41 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
                 mutate(state, ev)
             new_status = ev.status  # type: ignore[attr-defined]
             if new_status != status:
-                state[status_key] = new_status
+                status = state[status_key] = new_status
                 state[since_key] = at
-            state["updated_at"] = at
-            state["version"] += 1
+            last_at = at
             continue
         previous = ev
         # the common case inline: one unguarded move and no rule of the command's own
         if spec is not None:
             command = spec.name
-            moves = candidates(status, command) if spec.check is None else ()
+            target = single.get((status, command)) if spec.check is None else None
             new_status = spec.implies
         else:
             command = ev.event  # type: ignore[attr-defined]
-            moves = (candidates(status, command)
-                     if command is not None and command not in commands else ())
+            target = (single.get((status, command))
+                      if command is not None and command not in commands else None)
             new_status = ev.status  # type: ignore[attr-defined]
-        if len(moves) == 1 and moves[0].guard is None:
-            target = moves[0].target or status
-        else:
+        if target is None:  # guards, several moves, the command's own rule, or an error
+            state["version"] = index
+            state["updated_at"] = last_at
             command, target = _replay_move(kind, events, index, state=state, spec=spec,
                                            candidates=candidates)
-        # apply (inlined: the bulk path; the engine's apply() does the same)
         mutate = mutators.get(cls)
         if mutate is not None:
             mutate(state, ev)
         if new_status is not None and new_status != status:
-            state[status_key] = new_status
+            status = state[status_key] = new_status
             state[since_key] = at
-        else:
-            new_status = status
-        state["updated_at"] = at
-        state["version"] += 1
-        if new_status != target:
+        last_at = at
+        if status != target:
             if spec is None:
                 raise _history_error(index, ev, f"{command} leads to {target!r}")
             companion = (command, target)
     if companion is not None:
         raise _history_error(len(events), None, f"missing the StatusChanged of {companion[0]}")
+    state["version"] = len(events)
+    state["updated_at"] = last_at
     return state
 
 
