@@ -11,7 +11,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 
 help:
 	@echo "make demo   - run the servicekit demo on the built-in defaults"
-	@echo "make test   - install test dependencies into .venv and run ruff, mypy, import-linter, pytest"
+	@echo "make test   - install test dependencies into .venv and run ruff, mypy, import-linter, pytest, the strict docs build"
 	@echo "make bench  - run the benchmarks against peer libraries (prints ratios)"
 	@echo "make docs   - build the documentation site (strict)"
 
@@ -43,7 +43,7 @@ contracts: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test
 	$(PY) -m pytest
 
-test: lint typecheck contracts pytest
+test: lint typecheck contracts pytest docs
 
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/run.py
