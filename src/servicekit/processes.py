@@ -128,7 +128,7 @@ class TransitionDef(ValueModel):
 class TransitionTable:
     """``(state, event) -> candidate transitions``, compiled once per definition."""
 
-    __slots__ = ("_moves", "initial", "single")
+    __slots__ = ("_moves", "guarded", "initial", "single")
 
     def __init__(self, transitions: tuple[TransitionDef, ...], initial: str = "") -> None:
         moves: dict[tuple[str, str], list[TransitionDef]] = {}
@@ -144,6 +144,13 @@ class TransitionTable:
             key: found[0].target or key[0]
             for key, found in self._moves.items()
             if len(found) == 1 and found[0].guard is None
+        }
+        #: ``(state, event) -> (the guard's predicate, the state it leads to)`` where exactly
+        #: one transition, with a guard, can fire
+        self.guarded: dict[tuple[str, str], tuple[Any, str]] = {
+            key: (found[0].guard.predicate, found[0].target or key[0])
+            for key, found in self._moves.items()
+            if len(found) == 1 and found[0].guard is not None
         }
 
     def candidates(self, state: str, event: str) -> tuple[TransitionDef, ...]:

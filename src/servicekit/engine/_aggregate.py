@@ -39,6 +39,7 @@ class Aggregate(ValueModel):
 
     kind: ClassVar[AggregateKind]
     _field_names: ClassVar[frozenset[str]] = frozenset()
+    _fields_set: ClassVar[set[str]] = set()
 
     version: int = Field(description="the number of events in the history")
     history: tuple[Event, ...]
@@ -47,6 +48,7 @@ class Aggregate(ValueModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._field_names = frozenset(cls.model_fields)
+        cls._fields_set = set(cls._field_names)
         cls._reserved = cls._field_names | {"at"} | cls._derived
 
     #: names a guard reads beyond the fields (reserved in the host's fields too)
@@ -63,7 +65,9 @@ class Aggregate(ValueModel):
         """An aggregate from checked state, without validating again."""
         obj = cls.__new__(cls)
         object.__setattr__(obj, "__dict__", state)
-        object.__setattr__(obj, "__pydantic_fields_set__", set(cls._field_names))
+        # one set per class: pydantic copies it before changing it (model_copy), and nothing
+        # else writes it
+        object.__setattr__(obj, "__pydantic_fields_set__", cls._fields_set)
         object.__setattr__(obj, "__pydantic_extra__", None)
         object.__setattr__(obj, "__pydantic_private__", {"_process": process})
         return obj

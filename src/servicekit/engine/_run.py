@@ -144,6 +144,7 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     table = process.table
     candidates = table.candidates
     single = table.single
+    guarded = table.guarded
     by_event = kind.by_event
     commands = kind.commands
     mutators = kind.apply_table
@@ -199,11 +200,15 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
             target = (single.get((status, command))
                       if command is not None and command not in commands else None)
             new_status = ev.status  # type: ignore[attr-defined]
-        if target is None:  # guards, several moves, the command's own rule, or an error
+        if target is None:  # a guard, several moves, the command's own rule, or an error
             state["version"] = index
             state["updated_at"] = last_at
-            command, target = _replay_move(kind, events, index, state=state, spec=spec,
-                                           candidates=candidates)
+            one = guarded.get((status, command)) if spec is None else None
+            if one is not None and one[0](kind.facts(state, ev.fields, {}, at)):
+                target = one[1]  # a single guarded move whose guard holds (the common case)
+            else:
+                command, target = _replay_move(kind, events, index, state=state, spec=spec,
+                                               candidates=candidates)
         mutate = mutators.get(cls)
         if mutate is not None:
             mutate(state, ev)
