@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _harness import Row, Target, batch_seconds, require
-from bench_tickets import _Model, ratio_row, transitions_machine
+from bench_tickets import psm_replay, ratio_row, tr_replay, transitions_machine
 from servicekit.cases import Actor, Case
 from servicekit.errors import ServiceKitError
 from servicekit.events import Event
@@ -96,24 +96,6 @@ def _calls(history: Sequence[Event]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield ev.event, {"facts": facts}  # type: ignore[attr-defined]
 
 
-def psm_replay(machine_class: type[Any], history: Sequence[Event]) -> str:
-    machine = machine_class()
-    send = machine.send
-    for name, kwargs in _calls(history):
-        send(name, **kwargs)
-    return str(machine.current_state_value)
-
-
-def tr_replay(machine: Any, history: Sequence[Event]) -> str:
-    model = _Model()
-    machine.add_model(model)
-    trigger = model.trigger
-    for name, kwargs in _calls(history):
-        trigger(name, **kwargs)
-    machine.remove_model(model)
-    return str(model.state)
-
-
 def bench_process(process: ProcessDefinition) -> list[Row]:
     rng = random.Random(f"{SEED}-{process.name}")
     began = time.perf_counter()
@@ -133,11 +115,11 @@ def bench_process(process: ProcessDefinition) -> list[Row]:
     tr_machine = transitions_machine(process) if _transitions is not None else None
     for c, h in zip(live, histories, strict=True):
         require(Case.replay(h, process=process) == c, f"{c.case_id}: replay != the live case")
-        state = psm_replay(machine_class, h)
+        state = psm_replay(machine_class, h, calls=_calls)
         require(state == c.state, f"{c.case_id}: servicekit ends {c.state!r}, "
                                   f"python-statemachine {state!r}")
         if tr_machine is not None:
-            state = tr_replay(tr_machine, h)
+            state = tr_replay(tr_machine, h, calls=_calls)
             require(state == c.state, f"{c.case_id}: servicekit ends {c.state!r}, "
                                       f"transitions {state!r}")
 
@@ -150,11 +132,11 @@ def bench_process(process: ProcessDefinition) -> list[Row]:
 
     def psm_batch() -> None:
         for h in peer:
-            psm_replay(machine_class, h)
+            psm_replay(machine_class, h, calls=_calls)
 
     def tr_batch() -> None:
         for h in peer:
-            tr_replay(tr_machine, h)
+            tr_replay(tr_machine, h, calls=_calls)
 
     sk = min(batch_seconds(sk_batch) for _ in range(REPEAT)) / events
     psm = min(batch_seconds(psm_batch) for _ in range(PEER_REPEAT)) / peer_count

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -482,23 +482,28 @@ def _replay_calls(history: Sequence[Event]) -> Iterator[tuple[str, dict[str, Any
             yield name, {}
 
 
+Calls = Callable[[Sequence[Event]], Iterable[tuple[str, dict[str, Any]]]]
+
+
 def psm_replay(
-    machine_class: type[Any], history: Sequence[Event], listeners: Sequence[Any] = ()
+    machine_class: type[Any], history: Sequence[Event], listeners: Sequence[Any] = (),
+    calls: Calls | None = None,
 ) -> str:
-    """Replay on python-statemachine: a machine per ticket, each event sent in turn."""
+    """Replay on python-statemachine: a machine per ticket, each event sent in turn
+    (``calls``: the events and their keyword arguments, default a ticket's)."""
     machine = machine_class(listeners=list(listeners)) if listeners else machine_class()
     send = machine.send
-    for name, kwargs in _replay_calls(history):
+    for name, kwargs in (calls or _replay_calls)(history):
         send(name, **kwargs)
     return str(machine.current_state_value)
 
 
-def tr_replay(machine: Any, history: Sequence[Event]) -> str:
+def tr_replay(machine: Any, history: Sequence[Event], calls: Calls | None = None) -> str:
     """Replay on ``transitions``: a model added to the shared machine, each event triggered."""
     model = _Model()
     machine.add_model(model)
     trigger = model.trigger
-    for name, kwargs in _replay_calls(history):
+    for name, kwargs in (calls or _replay_calls)(history):
         trigger(name, **kwargs)
     machine.remove_model(model)
     return str(model.state)
