@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Aggregate"]
 
+_set = object.__setattr__
+
 
 class Aggregate(ValueModel):
     """Base of the event-sourced aggregates: a value built by the engine, never validated twice.
@@ -64,12 +66,12 @@ class Aggregate(ValueModel):
     def _build(cls, state: dict[str, Any], process: ProcessDefinition | None) -> Self:
         """An aggregate from checked state, without validating again."""
         obj = cls.__new__(cls)
-        object.__setattr__(obj, "__dict__", state)
+        _set(obj, "__dict__", state)
         # one set per class: pydantic copies it before changing it (model_copy), and nothing
         # else writes it
-        object.__setattr__(obj, "__pydantic_fields_set__", cls._fields_set)
-        object.__setattr__(obj, "__pydantic_extra__", None)
-        object.__setattr__(obj, "__pydantic_private__", {"_process": process})
+        _set(obj, "__pydantic_fields_set__", cls._fields_set)
+        _set(obj, "__pydantic_extra__", None)
+        _set(obj, "__pydantic_private__", {"_process": process})
         return obj
 
     @classmethod

@@ -120,6 +120,8 @@ class AggregateKind:
     by_event: dict[type[Event], CommandSpec] = field(init=False)
     #: the mutators as a plain dict (the replay loop's lookup)
     apply_table: dict[type[Event], Mutator] = field(init=False)
+    #: what the replay loop reads of the kind, in one tuple
+    replay_plan: tuple[Any, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         problems = list(_spec_problems(self))
@@ -129,6 +131,9 @@ class AggregateKind:
         object.__setattr__(self, "mutators", MappingProxyType(dict(self.mutators)))
         object.__setattr__(self, "by_event", {s.event: s for s in self.commands.values()})
         object.__setattr__(self, "apply_table", dict(self.mutators))
+        object.__setattr__(self, "replay_plan", (
+            self.name, self.created, self.start_check, self.by_event, self.commands,
+            self.apply_table, self.status_key, self.since_key))
 
 
 _ENVELOPE = frozenset({"event_id", "stream_id", "at", "by", "fields", "type"})

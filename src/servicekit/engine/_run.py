@@ -127,31 +127,28 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     The loop inlines :func:`apply` (the bulk path): the status, the version and the last
     instant live in locals and are written to the state where a guard reads it and at the end.
     """
-    what = kind.name
-    created = kind.created
+    what, created, start_check, by_event, commands, mutators, status_key, since_key = (
+        kind.replay_plan)
     if not events:
         raise InvalidInputError(f"history is empty; a {what} starts with {created.__name__}")
     first = events[0]
     if type(first) is not created:
         raise _history_error(0, first, f"a {what}'s history starts with {created.__name__}")
-    if kind.start_check is not None:
-        refused = kind.start_check(first, process)
+    if start_check is not None:
+        refused = start_check(first, process)
         if refused is not None:
             raise _history_error(0, first, refused)
-    state = created_state(kind, first, process)
+    table = process.table
+    last_at = first.at
+    state = kind.initial(first, process)  # created_state(), inlined, in the same key order
+    status = state[status_key] = table.initial
+    state[since_key] = state["updated_at"] = last_at
+    state["version"] = 1
     state["history"] = events
     stream = first.stream_id
-    table = process.table
     candidates = table.candidates
     single = table.single
     guarded = table.guarded
-    by_event = kind.by_event
-    commands = kind.commands
-    mutators = kind.apply_table
-    status_key = kind.status_key
-    since_key = kind.since_key
-    status = state[status_key]
-    last_at = first.at
     companion: tuple[str, str] | None = None  # (command, status) a StatusChanged must record
     previous: Event = first  # the event a companion StatusChanged belongs to
     seen = {first.event_id}
