@@ -101,6 +101,12 @@ def test_demo_runs_and_shows_the_china_2026_calendar() -> None:
     assert "Ticket.replay(t.history) == t: True" in text
     assert "escalate not permitted in state 'open': requires one of the roles lead, manager" in text
     assert "the second gets concurrency conflict: expected stream version 8, found 9" in text
+    # section 9: cases on the same engine, stage clocks from the process deadlines (S-01, S-02)
+    assert "complaint_received: met, due Thu 2026-10-08 11:30" in text
+    assert "complaint_handled: running, due Sat 2026-10-10 16:30" in text
+    assert "Case.replay(...) == c: True" in text
+    assert ("repair_triaged met, repair_visit_arranged cancelled, repair_completed running"
+            in text)
 
 
 @pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)

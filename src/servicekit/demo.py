@@ -54,6 +54,8 @@ def run(echo: Echo = print) -> None:
     _sla(echo)
     echo("")
     _tickets(echo)
+    echo("")
+    _cases(echo)
 
 
 def _national_day(cal: BusinessCalendar, echo: Echo) -> None:
@@ -266,3 +268,42 @@ def _tickets(echo: Echo) -> None:
     echo(f"   stored: {stored.status}, {stored.version} events, "
          + " -> ".join(type(e).__name__ for e in stored.history))
     store.close()
+
+
+def _cases(echo: Echo) -> None:
+    from servicekit.cases import Actor, Case
+    from servicekit.presets import handbook
+    from servicekit.presets.processes import complaint_process, repair_process
+
+    echo("9. The other handbook flows as cases on the same engine (P-03 complaint, P-06 repair),"
+         " with stage clocks from the process deadlines (S-01, S-02, S-05, S-06)")
+    agent = Actor(id="agent-7", roles=frozenset({"agent"}))
+    t0 = datetime(2026, 9, 30, 16, 30, tzinfo=SHANGHAI)
+
+    def at(days: int, hhmm: int) -> datetime:
+        return (t0 + timedelta(days=days)).replace(hour=hhmm // 100, minute=hhmm % 100)
+
+    c = Case.start(process=complaint_process(), case_id="CMP-7", customer_id="C-9", at=t0,
+                   by=agent)
+    c = c.fire("receive", at=at(0, 1700), by=agent, fields={
+        "complaint_time": t0.isoformat(), "complainant": "C-9", "content": "(redacted)",
+        "cause": "late delivery"})
+    c = c.fire("analyse", at=at(8, 1000), by=agent,
+               fields={"nature": "logistics", "severity": 3, "scope": "one order"})
+    report = c.sla(handbook.sla_policy(), at(8, 1100))
+    for name in ("complaint_received", "complaint_handled"):
+        s = report[name]
+        echo(f"   {name}: {s.state}, due {_fmt(s.due_at) if s.due_at else '-'}")
+    echo(f"   complaint CMP-7 is {c.state} ({c.status_label_zh}) at version {c.version}; "
+         f"Case.replay(...) == c: {Case.replay(c.history, process=complaint_process()) == c}")
+    r = Case.start(process=repair_process(), case_id="REP-7", customer_id="C-9", at=t0,
+                   by=agent)
+    r = r.fire("triage", at=t0 + timedelta(minutes=3), by=agent)
+    r = r.fire("confirm", at=t0 + timedelta(minutes=20), by=agent,
+               fields={"symptom": "no spin", "environment": "home"})
+    r = r.fire("diagnose", at=t0 + timedelta(minutes=50), by=agent,
+               fields={"diagnosis": "belt, fixed remotely"})
+    report = r.sla(handbook.sla_policy(), t0 + timedelta(hours=1))
+    echo("   repair REP-7 diagnosed remotely: "
+         + ", ".join(f"{name} {report[name].state}"
+                     for name in ("repair_triaged", "repair_visit_arranged", "repair_completed")))
