@@ -293,8 +293,11 @@ def _yaml_lines(text: str) -> dict[Loc, int]:
     return out
 
 
-_TOML_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+# No two quantifiers here can take the same characters: an overlap (``\s*([^\]]+?)\s*``) made
+# this scan, which runs on every line once a TOML document has an error, cubic in the line.
+# Keys and table names are stripped by _toml_key instead.
+_TOML_HEADER = re.compile(r"^[ \t]*(\[\[?)([^\]]+)\]\]?[ \t]*(?:#.*)?\Z")
+_TOML_KEY = re.compile(r"^[ \t]*([A-Za-z0-9_\-\"'.][A-Za-z0-9_\-\"'. \t]*)=")
 
 
 def _toml_key(text: str) -> tuple[str, ...]:

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: What state ids and event names look like.
-IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*\Z")
 
 
 def _identifier(value: str) -> str:

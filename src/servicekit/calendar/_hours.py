@@ -19,7 +19,7 @@ US_PER_DAY = 86_400 * US_PER_SECOND
 Intervals = tuple[tuple[int, int], ...]
 """Intervals of one day as (start, end) microseconds after local midnight, sorted, disjoint."""
 
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\Z")
 
 
 def _parse_time(text: str, *, prefix: str) -> int:

@@ -38,7 +38,7 @@ KEYWORDS = frozenset(
     {"and", "or", "not", "in", "true", "false", "null", "exists", "contains", "startswith",
      "endswith"}
 )
-_SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SEGMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 CmpOp = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains", "startswith",
                 "endswith"]

@@ -33,8 +33,8 @@ MISSING: Final = _Missing()
 _UNITS: Final = {"d": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000,
                  "ms": 1_000, "us": 1}
 _UNIT_ORDER: Final = ("d", "h", "m", "s", "ms", "us")
-DURATION_RE: Final = re.compile(r"(\d+)(ms|us|d|h|m|s)")
-DURATION_FULL: Final = re.compile(r"^(?:\d+(?:ms|us|d|h|m|s))+$")
+DURATION_RE: Final = re.compile(r"([0-9]+)(ms|us|d|h|m|s)")
+DURATION_FULL: Final = re.compile(r"^(?:[0-9]+(?:ms|us|d|h|m|s))+\Z")
 
 
 def parse_duration(text: str) -> timedelta:

@@ -24,7 +24,7 @@ from servicekit.rules import DecisionTable, Duration, read_duration
 __all__ = ["BUILTIN_METRICS", "Duration", "Escalation", "EscalationLevel", "Metric", "SlaPolicy"]
 
 BUILTIN_METRICS = ("first_response", "next_response", "periodic_update", "resolution")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _nonnegative(value: timedelta) -> timedelta:
