@@ -13,9 +13,9 @@ import pytest
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.policy import Policy
-from servicekit.processes import StateDef
+from servicekit.processes import StateDef, Timeout
 from servicekit.rules import Condition, parse_duration
-from servicekit.sla import Metric
+from servicekit.sla import EscalationLevel, Metric
 
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
 
@@ -93,3 +93,32 @@ def test_the_toml_line_scan_is_linear_on_long_lines(width: int, line: object) ->
         Policy.from_toml(text)
     assert time.perf_counter() - began < 1.0  # the bound for any policy input
     assert "(line 6)" in str(info.value)  # the line numbers still work
+
+
+# -- item 14: negative timeouts and deadlines, non-numeric escalation thresholds -------------
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda: Timeout(after="-1h", event="close"), id="negative-timeout"),
+        pytest.param(lambda: StateDef(id="late", label="Late", label_zh="迟", deadline="-1h"),
+                     id="negative-deadline"),
+        pytest.param(lambda: EscalationLevel(level=1, at=True, notify="lead"),
+                     id="threshold-true"),
+        pytest.param(lambda: EscalationLevel(level=1, at="0.5", notify="lead"),
+                     id="threshold-text"),
+    ],
+)
+def test_durations_and_thresholds_refuse_values_lax_validation_let_through(
+        build: object) -> None:
+    with pytest.raises(PolicyError):
+        build()  # type: ignore[operator]
+
+
+def test_zero_timeouts_deadlines_and_numeric_thresholds_are_still_accepted() -> None:
+    assert Timeout(after="0s", event="close").after == timedelta(0)
+    assert StateDef(id="now", label="Now", label_zh="现在", deadline="0s").deadline == timedelta(0)
+    assert EscalationLevel(level=1, at=1, notify="lead").at == 1
+    assert EscalationLevel(level=1, at=0.75, notify="lead").at == 0.75
+    assert EscalationLevel(level=2, at="breach", notify="manager").at == "breach"

@@ -72,6 +72,17 @@ class Timeout(ValueModel):
     def _event(cls, value: str) -> str:
         return _identifier(value)
 
+    @field_validator("after")
+    @classmethod
+    def _after(cls, value: timedelta) -> timedelta:
+        return _not_negative(value, "a timeout")
+
+
+def _not_negative(value: timedelta, what: str) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError(f"{what} is a duration of zero or more")
+    return value
+
 
 class StateDef(ValueModel):
     """One state of a process, with a stage deadline if the handbook gives one."""
@@ -95,6 +106,11 @@ class StateDef(ValueModel):
     @classmethod
     def _id(cls, value: str) -> str:
         return _identifier(value)
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, value: timedelta | None) -> timedelta | None:
+        return None if value is None else _not_negative(value, "a deadline")
 
 
 class TransitionDef(ValueModel):

@@ -121,6 +121,14 @@ class EscalationLevel(ValueModel):
     notify: str = Field(min_length=1, description="the role to notify, e.g. 'cs_manager'")
     metrics: tuple[str, ...] = Field(default=(), description="metrics in scope (empty: all)")
 
+    @field_validator("at", mode="before")
+    @classmethod
+    def _number_or_breach(cls, value: object) -> object:
+        # lax validation read true as 1.0 and "0.5" as 0.5: a threshold is a number or "breach"
+        if isinstance(value, bool) or (isinstance(value, str) and value != "breach"):
+            raise ValueError("a level's 'at' is a number from 0 to 1 or 'breach'")
+        return value
+
     @field_validator("at")
     @classmethod
     def _fraction(cls, value: float | str) -> float | str:
