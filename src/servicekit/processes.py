@@ -34,7 +34,7 @@ from pydantic import (
 
 from servicekit._model import NameSet, ValueModel, problems_error
 from servicekit.errors import PolicyError, Problem, ServiceKitError
-from servicekit.rules import Condition, Duration
+from servicekit.rules import Condition, Duration, not_negative
 
 __all__ = [
     "IDENTIFIER",
@@ -75,13 +75,7 @@ class Timeout(ValueModel):
     @field_validator("after")
     @classmethod
     def _after(cls, value: timedelta) -> timedelta:
-        return _not_negative(value, "a timeout")
-
-
-def _not_negative(value: timedelta, what: str) -> timedelta:
-    if value < timedelta(0):
-        raise ValueError(f"{what} is a duration of zero or more")
-    return value
+        return not_negative(value, "a timeout")
 
 
 class StateDef(ValueModel):
@@ -110,7 +104,7 @@ class StateDef(ValueModel):
     @field_validator("deadline")
     @classmethod
     def _deadline(cls, value: timedelta | None) -> timedelta | None:
-        return None if value is None else _not_negative(value, "a deadline")
+        return None if value is None else not_negative(value, "a deadline")
 
 
 class TransitionDef(ValueModel):

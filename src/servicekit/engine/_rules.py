@@ -189,6 +189,18 @@ def may_start(by: Actor, owner: str | None, process: ProcessDefinition) -> bool:
     return by.id == owner or bool(_staff_roles(by, process))
 
 
+def _refusal(candidates: Sequence[TransitionDef], by: Actor, owner: str | None,
+             process: ProcessDefinition, what: str) -> tuple[list[TransitionDef], str | None]:
+    """The candidates ``by``'s roles allow, and why ``by`` may fire none of them (or None)."""
+    permitted = [t for t in candidates if _role_ok(t, by)]
+    if not permitted:
+        roles = sorted(set().union(*(t.roles for t in candidates)))
+        return permitted, f"requires one of the roles {', '.join(roles)}"
+    if by.id != owner and not any(_as_staff(t, by, process) for t in permitted):
+        return permitted, f"a customer acts only on their own {what}s"
+    return permitted, None
+
+
 def authorise(command: str, status: str, candidates: Sequence[TransitionDef], by: Actor, *,
               owner: str | None, process: ProcessDefinition, what: str = "case"
               ) -> list[TransitionDef]:
@@ -197,21 +209,16 @@ def authorise(command: str, status: str, candidates: Sequence[TransitionDef], by
     A transition is open to the roles it names; the customer role acts only on the actor's own
     cases. ``PermissionDenied`` if none is left.
     """
-    permitted = [t for t in candidates if _role_ok(t, by)]
-    if not permitted:
-        roles = sorted(set().union(*(t.roles for t in candidates)))
-        raise PermissionDenied(command, status, f"requires one of the roles {', '.join(roles)}")
-    if by.id != owner and not any(_as_staff(t, by, process) for t in permitted):
-        raise PermissionDenied(command, status, f"a customer acts only on their own {what}s")
+    permitted, refused = _refusal(candidates, by, owner, process, what)
+    if refused is not None:
+        raise PermissionDenied(command, status, refused)
     return permitted
 
 
 def offered(candidates: Sequence[TransitionDef], by: Actor, owner: str | None,
             process: ProcessDefinition) -> bool:
     """Whether :func:`authorise` would let ``by`` fire one of ``candidates``."""
-    permitted = [t for t in candidates if _role_ok(t, by)]
-    return bool(permitted) and (by.id == owner or any(
-        _as_staff(t, by, process) for t in permitted))
+    return _refusal(candidates, by, owner, process, "case")[1] is None
 
 
 def choose(command: str, status: str, permitted: Sequence[TransitionDef],

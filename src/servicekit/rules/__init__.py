@@ -8,7 +8,7 @@ evaluated by closures compiled from the syntax tree.
 """
 
 from servicekit.rules._condition import Condition
-from servicekit.rules._duration import Duration, read_duration
+from servicekit.rules._duration import Duration, not_negative, read_duration
 from servicekit.rules._table import Decision, DecisionTable, HitPolicy, Rule
 from servicekit.rules._values import MISSING, format_duration, format_hours, parse_duration
 
@@ -22,6 +22,7 @@ __all__ = [
     "Rule",
     "format_duration",
     "format_hours",
+    "not_negative",
     "parse_duration",
     "read_duration",
 ]

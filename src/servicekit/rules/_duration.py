@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, PlainSerializer
 
 from servicekit.rules._values import format_duration, parse_duration
 
-__all__ = ["Duration", "read_duration"]
+__all__ = ["Duration", "not_negative", "read_duration"]
 
 
 def read_duration(value: object) -> object:
@@ -26,3 +26,11 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
 """A duration: a ``timedelta``, or text such as ``"4h"``, ``"30m"``, ``"1h30m"`` (or ISO 8601)."""
+
+
+def not_negative(value: timedelta, what: str) -> timedelta:
+    """``value`` if it is zero or more; a ``ValueError`` naming ``what`` otherwise (for
+    validators of targets, deadlines and timeouts)."""
+    if value < timedelta(0):
+        raise ValueError(f"{what} is a non-negative duration")
+    return value

@@ -19,7 +19,7 @@ from servicekit._model import NameSet, ValueModel
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.events import Event, event_class, event_types
-from servicekit.rules import DecisionTable, Duration, read_duration
+from servicekit.rules import DecisionTable, Duration, not_negative, read_duration
 
 __all__ = ["BUILTIN_METRICS", "Duration", "Escalation", "EscalationLevel", "Metric", "SlaPolicy"]
 
@@ -28,9 +28,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _nonnegative(value: timedelta) -> timedelta:
-    if value < timedelta(0):
-        raise ValueError("a target is a non-negative duration")
-    return value
+    return not_negative(value, "a target")
 
 
 
