@@ -114,8 +114,12 @@ class RaisesServiceKitErrors(BaseModel):
     def __init__(self, /, *args: Any, **data: Any) -> None:
         try:
             super().__init__(*args, **data)
+            return
         except ValidationError as exc:
-            raise self._raise(exc) from None
+            error = self._raise(exc)
+        # raised outside the handler: pydantic's error (which holds the input) is not left
+        # on __context__ (``from None`` only hides it)
+        raise error
 
     # Tell pydantic this __init__ only wraps errors, so nested validation (a calendar inside a
     # policy) keeps using the core validator and reports nested locations precisely.
@@ -124,10 +128,10 @@ class RaisesServiceKitErrors(BaseModel):
     def __setattr__(self, name: str, value: Any) -> None:
         try:
             super().__setattr__(name, value)
+            return
         except ValidationError:  # frozen: pydantic's error would repeat the value
-            raise self.error_class(
-                f"{type(self).__name__} is immutable; build a new value instead"
-            ) from None
+            pass
+        raise self.error_class(f"{type(self).__name__} is immutable; build a new value instead")
 
     @classmethod
     def model_validate(
@@ -152,7 +156,8 @@ class RaisesServiceKitErrors(BaseModel):
                 by_name=by_name,
             )
         except ValidationError as exc:
-            raise cls._raise(exc) from None
+            error = cls._raise(exc)
+        raise error
 
     @classmethod
     def model_validate_json(
@@ -171,7 +176,8 @@ class RaisesServiceKitErrors(BaseModel):
                 by_name=by_name,
             )
         except ValidationError as exc:
-            raise cls._raise(exc) from None
+            error = cls._raise(exc)
+        raise error
 
 
 class ValueModel(RaisesServiceKitErrors):

@@ -154,8 +154,8 @@ class Case(Aggregate):
         if not may_start(by, customer_id, process):
             raise PermissionDenied("start", "(none)", "a customer starts cases only for themself")
         event = CaseStarted(event_id=time_ordered_id(at), stream_id=case_id, at=at, by=by.id,
-                            fields=data, process=process.name, state=process.initial.id,
-                            customer_id=customer_id)
+                            roles=by.roles, fields=data, process=process.name,
+                            state=process.initial.id, customer_id=customer_id)
         return cls._build(created_state(CASE, event, process), process)
 
     @classmethod

@@ -25,6 +25,7 @@ __all__ = [
     "PermissionDenied",
     "PolicyError",
     "Problem",
+    "ReadOnlyError",
     "ServiceKitError",
     "StorageError",
     "TransitionRejected",
@@ -213,13 +214,27 @@ class ConcurrencyConflict(ServiceKitError):
 
     problem_type = "concurrency_conflict"
 
-    def __init__(self, stream_id: str, *, expected: int, actual: int) -> None:
-        super().__init__(
-            f"concurrency conflict: expected stream version {expected}, found {actual}"
-        )
+    def __init__(self, stream_id: str, *, expected: int, actual: int,
+                 diverged_at: int | None = None) -> None:
+        if diverged_at is None:
+            message = f"concurrency conflict: expected stream version {expected}, found {actual}"
+        else:  # the lengths may agree: the stored events are not the ones the change built on
+            message = (f"concurrency conflict: the stored stream differs from the history the "
+                       f"change was built on, from event {diverged_at} (stream version "
+                       f"{actual}, expected {expected})")
+        super().__init__(message)
         self.stream_id = stream_id
         self.expected = expected
         self.actual = actual
+        #: the first position where the stored events and the aggregate's history differ
+        self.diverged_at = diverged_at
+
+
+class ReadOnlyError(ServiceKitError, TypeError):
+    """A payload (an event's ``fields``, a case's data) was changed in place: payloads are
+    read-only, so a history means the same everywhere it is shared. Copy it to change it."""
+
+    problem_type = "read_only"
 
 
 class NotFoundError(ServiceKitError, LookupError):

@@ -16,6 +16,7 @@ declared on its class (``implies``) or, for events that carry it, read from the 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from itertools import count
 from os import urandom
 from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -39,7 +41,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticUndefined
 
-from servicekit._model import ValueModel, describe_validation_error
+from servicekit._instant import settle
+from servicekit._model import NameSet, ValueModel, describe_validation_error
+from servicekit._payload import FrozenDict, frozen_valid
 from servicekit.errors import InvalidInputError, Problem, ServiceKitError
 
 __all__ = [
@@ -114,27 +118,75 @@ def time_ordered_id(at: datetime) -> str:
 _MINUTE = timedelta(minutes=1)
 
 
+_ZONE_KEY = re.compile(r"[A-Za-z0-9_+\-]{1,32}(?:/[A-Za-z0-9_+\-]{1,32}){0,3}\Z")
+_SUFFIXED = re.compile(r"(.{1,64})\[([^\]]{1,128})\]\Z", re.DOTALL)
+
+
+def _zone_key(value: datetime) -> str | None:
+    """The IANA key of an instant's zone, if it has one (``ZoneInfo``: the zone's rules decide
+    the offset, so the offset alone does not tell a repeated hour's two instants apart once
+    compared with the zone's own datetimes)."""
+    tz = value.tzinfo
+    key = getattr(tz, "key", None) if isinstance(tz, ZoneInfo) else None
+    return key if isinstance(key, str) and _ZONE_KEY.match(key) else None
+
+
 def _instant_json(value: datetime, handler: SerializerFunctionWrapHandler) -> Any:
-    """JSON keeps offsets to the minute; an offset with seconds (local mean time before 1901,
-    for instance) is written in UTC instead, so the instant survives the round trip."""
+    """JSON keeps the offset to the minute and, for an instant in an IANA zone, the zone's key
+    after it (RFC 9557: ``2026-11-01T01:30:00-05:00[America/New_York]``), so the instant reads
+    back equal, in its zone, in a repeated DST hour too. An offset with seconds (local mean
+    time before 1901, for instance) is written in UTC instead."""
     offset = value.utcoffset()
     if offset is not None and offset % _MINUTE:
-        value = value.astimezone(UTC)
-    return handler(value)
+        return handler(value.astimezone(UTC))
+    key = _zone_key(value)
+    text = handler(value)
+    return f"{text}[{key}]" if key is not None and isinstance(text, str) else text
+
+
+def _read_suffixed(value: Any) -> Any:
+    """Read the RFC 9557 form :func:`_instant_json` writes: the instant (its offset decides),
+    presented in the named zone. Other input goes to pydantic's datetime parsing."""
+    if not isinstance(value, str) or not value.endswith("]"):
+        return value
+    found = _SUFFIXED.match(value)
+    if found is None:
+        raise ValueError("an instant with a zone is written 'ISO-8601 offset[Zone/Key]'")
+    text, key = found.groups()
+    if not _ZONE_KEY.match(key):
+        raise ValueError("the zone in brackets is not an IANA time-zone key")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("the instant before the zone is not ISO 8601") from None
+    if moment.tzinfo is None:
+        raise ValueError("the instant before the zone has no offset")
+    try:
+        zone = ZoneInfo(key)
+    except (KeyError, ValueError, OSError):
+        raise ValueError("the zone in brackets is not a known time zone") from None
+    return moment.astimezone(zone)
 
 
 def _plain(value: datetime) -> datetime:
     """A pendulum ``DateTime`` (any aware subclass) becomes the equal plain ``datetime``, so
-    events compare, serialise and feed the SLA engine the same whatever the host used."""
-    if type(value) is datetime:
-        return value
-    from servicekit.calendar import require_aware  # only for subclasses: events stay light
+    events compare, serialise and feed the SLA engine the same whatever the host used; a wall
+    time its zone skips, or a fold its offset contradicts, is spelled as the zone spells the
+    instant (:func:`~servicekit._instant.settle`)."""
+    if type(value) is not datetime:
+        from servicekit.calendar import require_aware  # only for subclasses: events stay light
 
-    return require_aware(value, "at")
+        value = require_aware(value, "at")
+    return settle(value)
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_plain),
+Instant = Annotated[AwareDatetime, BeforeValidator(_read_suffixed), AfterValidator(_plain),
                     WrapSerializer(_instant_json, when_used="json")]
+
+#: JSON data an event carries: checked (64-bit integers, finite numbers, at most 64 levels)
+#: and read-only (:class:`~servicekit._payload.FrozenDict`), so a recorded event cannot be
+#: changed through it and every store gives it back equal
+Payload = Annotated[dict[str, JsonValue], AfterValidator(frozen_valid)]
 
 _REGISTRY: dict[str, type[Event]] = {}
 _IMMUTABLE = (str, int, float, bool, type(None), tuple, frozenset, datetime, timedelta)
@@ -166,9 +218,12 @@ class Event(ValueModel):
     )
     at: Instant
     by: str | None = Field(default=None, description="id of the actor who did it (P-08)")
-    fields: dict[str, JsonValue] = Field(
-        default_factory=dict,
-        description="extra data the command carried (JSON values, so any store keeps them)",
+    roles: NameSet | None = Field(
+        default=None, description="the roles the actor acted in (P-08: replay checks them)")
+    fields: Payload = Field(
+        default_factory=FrozenDict,
+        description="extra data the command carried (JSON values, so any store keeps them; "
+                    "read-only)",
     )
 
     @classmethod
@@ -315,7 +370,7 @@ class TicketCreated(Event):
     category: str | None = None
     subject: str | None = None
     customer_tier: str | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: Payload = Field(default_factory=FrozenDict)
 
 
 class CaseStarted(Event):

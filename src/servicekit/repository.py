@@ -95,17 +95,47 @@ class Repository(Generic[A]):
 
     def save(self, aggregate: A, expected_version: int) -> A:
         """Append the aggregate's events after ``expected_version`` (the version it was loaded
-        at); ``ConcurrencyConflict`` if the stream moved on meanwhile."""
+        at); ``ConcurrencyConflict`` if the stream moved on meanwhile, or if the stored events
+        are not the first ``expected_version`` events of the aggregate's history (another
+        aggregate under the same id, or one built on another version: issue 10, item 6)."""
         self._check(aggregate)
         if isinstance(expected_version, bool) or not isinstance(expected_version, int) or not (
             0 < expected_version <= aggregate.version
         ):
             raise InvalidInputError(f"expected_version must be an int between 1 and the "
                                     f"{self.noun}'s version")
-        new = tuple(aggregate.history[expected_version:])
+        history = tuple(aggregate.history)
+        self._prove_prefix(aggregate.stream_id, self.store.load(aggregate.stream_id), history,
+                           expected_version)
+        return self._append(aggregate, history, expected_version)
+
+    def _append(self, aggregate: A, history: tuple[Event, ...], expected_version: int) -> A:
+        new = history[expected_version:]
         if new:
+            # the store refuses the append if anyone appended since the stored events were read
             self.store.append(aggregate.stream_id, new, expected_version)
         return aggregate
+
+    @staticmethod
+    def _prove_prefix(stream_id: str, stored: Sequence[Event], history: tuple[Event, ...],
+                      expected_version: int) -> None:
+        """``ConcurrencyConflict`` unless ``stored`` is exactly ``history[:expected_version]``.
+
+        The store is append-only and checks the version on append, so a prefix proved here
+        stays proved until the append (or the append fails)."""
+        if len(stored) != expected_version:
+            # a stream that only moved on is the classic conflict; one whose first events
+            # differ says where
+            diverged = next((i for i, (a, b) in enumerate(zip(stored[:expected_version],
+                                                               history, strict=False))
+                             if a is not b and a != b), None)
+            raise ConcurrencyConflict(stream_id, expected=expected_version, actual=len(stored),
+                                      diverged_at=diverged)
+        for i in range(expected_version):
+            mine, theirs = history[i], stored[i]
+            if mine is not theirs and mine != theirs:
+                raise ConcurrencyConflict(stream_id, expected=expected_version,
+                                          actual=len(stored), diverged_at=i)
 
     def update(self, stream_id: str, change: Callable[[A], A], *, retries: int = 0) -> A:
         """Load, ``change`` and save; on a conflict reload and retry up to ``retries`` times,
@@ -115,8 +145,12 @@ class Repository(Generic[A]):
         while True:
             current = self.get(stream_id)
             changed = change(current)
+            self._check(changed)
             try:
-                return self.save(changed, current.version)
+                # the prefix is proved against the events just loaded (no second read)
+                history = tuple(changed.history)
+                self._prove_prefix(stream_id, current.history, history, current.version)
+                return self._append(changed, history, current.version)
             except ConcurrencyConflict:
                 if attempt >= retries:
                     raise

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, Field, computed_field
 
+from servicekit._payload import freeze_json
 from servicekit.engine import (
     Actor,
     Aggregate,
@@ -286,6 +287,7 @@ class Ticket(Aggregate):
             raise InvalidInputError(
                 f"open: attributes must be a mapping (got {type(attributes).__name__})"
             )
+        data = freeze_json("open", attributes or {}, loc=("attributes",))
         check_actor("open", by)
         at = check_time("open", at, None)
         for name, value in (("ticket_id", ticket_id), ("customer_id", customer_id),
@@ -296,10 +298,10 @@ class Ticket(Aggregate):
         if not may_start(by, customer_id, definition):
             raise PermissionDenied("open", "(none)", "a customer opens tickets only for themself")
         event = TicketCreated(
-            event_id=time_ordered_id(at), stream_id=ticket_id, at=at, by=by.id,
+            event_id=time_ordered_id(at), stream_id=ticket_id, at=at, by=by.id, roles=by.roles,
             priority=priority, customer_id=customer_id, channel=channel, category=category,
             subject=subject, customer_tier=customer_tier,
-            attributes=dict(attributes or {}),
+            attributes=data,
         )
         return cls._build(created_state(TICKET, event, definition), process)
 

@@ -477,12 +477,16 @@ def test_text_the_store_cannot_encode_is_stored_or_refused_as_invalid_input(
 
 # -- properties ----------------------------------------------------------------------------------
 
+# fixed offsets, and IANA zones whose repeated DST hour must round-trip too (issue 10, item 8)
 OFFSETS = st.sampled_from([UTC, KATHMANDU, NEWFOUNDLAND, timezone(timedelta(hours=14)),
-                           timezone(-timedelta(hours=12)), timezone(timedelta(hours=8))])
+                           timezone(-timedelta(hours=12)), timezone(timedelta(hours=8)),
+                           ZoneInfo("America/New_York"), ZoneInfo("Europe/London"),
+                           ZoneInfo("Australia/Lord_Howe")])
 INSTANT = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2100, 1, 1),
                        timezones=OFFSETS)
 JSON: st.SearchStrategy[Any] = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+    st.none() | st.booleans() | st.integers(min_value=-(2**63 - 1), max_value=2**63 - 1)
+    | st.text(max_size=10)
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
                                                                 max_size=3),

@@ -123,6 +123,10 @@ def test_every_prefix_of_a_history_replays_to_the_ticket_as_it_was_then() -> Non
 
 
 def _event(kind: type[Event], at: datetime, **kw: Any) -> Any:
+    """An event as an agent records it (by the customer with ``by=CUSTOMER_ID``): events
+    record the actor and the roles it acted in (P-08), which replay checks."""
+    kw.setdefault("by", AGENT.id)
+    kw.setdefault("roles", ["customer"] if kw["by"] == CUSTOMER_ID else ["agent"])
     return kind(ticket_id=kw.pop("ticket_id", "T-1"), at=at, **kw)
 
 
@@ -263,6 +267,7 @@ def test_events_in_several_time_zones_replay() -> None:
 
 def test_created_event_alone_is_a_new_ticket() -> None:
     created = TicketCreated(ticket_id="T-9", at=T0, priority="P1", customer_id="C-1",
-                            channel="chat", category="fault", subject="down")
+                            channel="chat", category="fault", subject="down", by="agent-1",
+                            roles=["agent"])
     t = Ticket.replay([created])
     assert (t.status, t.version, t.priority, t.customer_id) == ("new", 1, "P1", "C-1")

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from math import isfinite
 from types import MappingProxyType
 from typing import Any
 
 from pydantic import Field
 
+from servicekit._instant import settle
 from servicekit._model import NameSet, ValueModel
+from servicekit._payload import freeze_json
 from servicekit.calendar import require_aware
-from servicekit.errors import InvalidInputError, PermissionDenied, Problem, TransitionRejected
+from servicekit.errors import InvalidInputError, PermissionDenied, TransitionRejected
 from servicekit.events import Event, StatusChanged
 from servicekit.processes import ProcessDefinition, TransitionDef
 
@@ -39,6 +40,8 @@ __all__ = [
     "later",
     "may_start",
     "offered",
+    "refusal",
+    "starts",
 ]
 
 _CUSTOMER = frozenset({"customer"})
@@ -166,37 +169,44 @@ def _spec_problems(kind: AggregateKind) -> Iterator[str]:
 # -- the shared rules ------------------------------------------------------------------------
 
 
-def _staff_roles(by: Actor, process: ProcessDefinition) -> frozenset[str]:
-    """The actor's roles other than customer that the process knows (all of them if the
-    process declares none)."""
-    roles = by.roles - _CUSTOMER
-    return roles & process.roles if process.roles else roles
+def _staff_roles(roles: frozenset[str], process: ProcessDefinition) -> frozenset[str]:
+    """The roles other than customer that the process knows (all of them if the process
+    declares none)."""
+    staff = roles - _CUSTOMER
+    return staff & process.roles if process.roles else staff
 
 
-def _as_staff(t: TransitionDef, by: Actor, process: ProcessDefinition) -> bool:
-    """Whether ``by`` may fire ``t`` through a role other than customer (the customer role
+def _as_staff(t: TransitionDef, roles: frozenset[str], process: ProcessDefinition) -> bool:
+    """Whether ``roles`` may fire ``t`` through a role other than customer (the customer role
     acts only on the actor's own cases)."""
-    staff = _staff_roles(by, process)
+    staff = _staff_roles(roles, process)
     return bool(staff) and (not t.roles or not t.roles.isdisjoint(staff))
 
 
-def _role_ok(t: TransitionDef, by: Actor) -> bool:
-    return not t.roles or not t.roles.isdisjoint(by.roles)
+def _role_ok(t: TransitionDef, roles: frozenset[str]) -> bool:
+    return not t.roles or not t.roles.isdisjoint(roles)
 
 
 def may_start(by: Actor, owner: str | None, process: ProcessDefinition) -> bool:
     """Anyone on the staff may start a case; a customer only for themself."""
-    return by.id == owner or bool(_staff_roles(by, process))
+    return starts(by.roles, by.id == owner, process)
 
 
-def _refusal(candidates: Sequence[TransitionDef], by: Actor, owner: str | None,
-             process: ProcessDefinition, what: str) -> tuple[list[TransitionDef], str | None]:
-    """The candidates ``by``'s roles allow, and why ``by`` may fire none of them (or None)."""
-    permitted = [t for t in candidates if _role_ok(t, by)]
+def starts(roles: frozenset[str], own: bool, process: ProcessDefinition) -> bool:
+    """:func:`may_start` by the roles and whether the actor is the case's customer (what an
+    event records: replay checks it)."""
+    return own or bool(_staff_roles(roles, process))
+
+
+def refusal(candidates: Sequence[TransitionDef], roles: frozenset[str], own: bool,
+            process: ProcessDefinition, what: str) -> tuple[list[TransitionDef], str | None]:
+    """The candidates ``roles`` allow, and why an actor with them may fire none (or None);
+    ``own``: the actor is the case's customer. Live commands and replay both ask this."""
+    permitted = [t for t in candidates if _role_ok(t, roles)]
     if not permitted:
-        roles = sorted(set().union(*(t.roles for t in candidates)))
-        return permitted, f"requires one of the roles {', '.join(roles)}"
-    if by.id != owner and not any(_as_staff(t, by, process) for t in permitted):
+        names = sorted(set().union(*(t.roles for t in candidates)))
+        return permitted, f"requires one of the roles {', '.join(names)}"
+    if not own and not any(_as_staff(t, roles, process) for t in permitted):
         return permitted, f"a customer acts only on their own {what}s"
     return permitted, None
 
@@ -209,7 +219,7 @@ def authorise(command: str, status: str, candidates: Sequence[TransitionDef], by
     A transition is open to the roles it names; the customer role acts only on the actor's own
     cases. ``PermissionDenied`` if none is left.
     """
-    permitted, refused = _refusal(candidates, by, owner, process, what)
+    permitted, refused = refusal(candidates, by.roles, by.id == owner, process, what)
     if refused is not None:
         raise PermissionDenied(command, status, refused)
     return permitted
@@ -218,7 +228,7 @@ def authorise(command: str, status: str, candidates: Sequence[TransitionDef], by
 def offered(candidates: Sequence[TransitionDef], by: Actor, owner: str | None,
             process: ProcessDefinition) -> bool:
     """Whether :func:`authorise` would let ``by`` fire one of ``candidates``."""
-    return _refusal(candidates, by, owner, process, "case")[1] is None
+    return refusal(candidates, by.roles, by.id == owner, process, "case")[1] is None
 
 
 def choose(command: str, status: str, permitted: Sequence[TransitionDef],
@@ -255,36 +265,15 @@ def choose(command: str, status: str, permitted: Sequence[TransitionDef],
 
 
 def json_payload(where: str, value: object, *, loc: tuple[str | int, ...] = ()) -> Any:
-    """A deep copy of ``value`` if it is JSON data (str, int, finite float, bool, None, lists
-    and string-keyed mappings); ``InvalidInputError`` naming ``where``, the position and the
-    type otherwise (a key is named by its index: keys may be personal data).
+    """A read-only deep copy of ``value`` if it is JSON data (str, 64-bit int, finite float,
+    bool, None, lists and string-keyed mappings); ``InvalidInputError`` naming ``where``, the
+    position under ``fields`` and the type otherwise (a key is named by its index: keys may be
+    personal data). See :mod:`servicekit._payload`.
 
-    Copying keeps an aggregate's events from sharing the caller's mutable objects.
+    Copying keeps an aggregate's events from sharing the caller's mutable objects; freezing
+    keeps anyone from changing a recorded event through them.
     """
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        if not isfinite(value):
-            raise _json_problem(where, loc, "a JSON number is finite (got float)")
-        return value
-    if len(loc) >= 64:
-        raise _json_problem(where, loc, "nested more than 64 levels deep")
-    if isinstance(value, Mapping):
-        out = {}
-        for i, (k, v) in enumerate(value.items()):
-            if not isinstance(k, str):
-                raise _json_problem(where, (*loc, i),
-                                    f"a key must be a string (got {type(k).__name__})")
-            out[k] = json_payload(where, v, loc=(*loc, i))
-        return out
-    if isinstance(value, (list, tuple)):
-        return [json_payload(where, v, loc=(*loc, i)) for i, v in enumerate(value)]
-    raise _json_problem(where, loc, f"must be JSON data (got {type(value).__name__})")
-
-
-def _json_problem(where: str, loc: tuple[str | int, ...], msg: str) -> InvalidInputError:
-    problem = Problem(("fields", *loc), "json_type", msg)
-    return InvalidInputError(f"{where}: {problem}", problems=(problem,))
+    return freeze_json(where, value, loc=("fields", *loc))
 
 
 def later(moment: datetime, span: timedelta) -> datetime:
@@ -299,7 +288,7 @@ def check_actor(command: str, by: object) -> Actor:
 
 
 def check_time(command: str, at: object, last: datetime | None, what: str = "case") -> datetime:
-    moment = require_aware(at, f"{command}: at")
+    moment = settle(require_aware(at, f"{command}: at"))
     if last is not None and moment < last:
         raise InvalidInputError(f"{command}: at is earlier than the {what}'s last event")
     return moment

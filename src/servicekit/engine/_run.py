@@ -7,10 +7,11 @@ it), so live commands and replay cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from servicekit._payload import FrozenDict
 from servicekit.engine._rules import (
     Actor,
     AggregateKind,
@@ -19,12 +20,16 @@ from servicekit.engine._rules import (
     check_actor,
     check_time,
     choose,
+    refusal,
+    starts,
 )
 from servicekit.errors import InvalidInputError, TransitionRejected
 from servicekit.events import Event, StatusChanged, time_ordered_id
 from servicekit.processes import ProcessDefinition, TransitionDef
 
 __all__ = ["apply", "created_state", "execute", "fold"]
+
+_NO_FIELDS = FrozenDict()
 
 
 def created_state(kind: AggregateKind, ev: Event, process: ProcessDefinition) -> dict[str, Any]:
@@ -34,6 +39,8 @@ def created_state(kind: AggregateKind, ev: Event, process: ProcessDefinition) ->
     state["updated_at"] = ev.at
     state["version"] = 1
     state["history"] = (ev,)
+    for key in kind.owned:
+        state[key] = FrozenDict(state[key])
     return state
 
 
@@ -92,7 +99,7 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
     stream = current["history"][0].stream_id
     target = transition.target or status
     common = {"event_id": time_ordered_id(at), "stream_id": stream, "at": at, "by": by.id,
-              "fields": host}
+              "roles": by.roles, "fields": host}
     if spec is None:
         first: Event = StatusChanged._trusted(status=target, event=command, **common)
     else:
@@ -101,13 +108,15 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
     implied = first.implied_status
     if (implied or status) != target:  # the event does not say where the case went
         events.append(StatusChanged._trusted(
-            event_id=time_ordered_id(at), stream_id=stream, at=at, by=by.id, fields={},
-            status=target, event=command))
+            event_id=time_ordered_id(at), stream_id=stream, at=at, by=by.id, roles=by.roles,
+            fields=_NO_FIELDS, status=target, event=command))
     state = dict(current)
     for key in kind.owned:  # the previous value keeps its own copy
         state[key] = dict(state[key])
     for ev in events:
         apply(kind, state, ev)
+    for key in kind.owned:  # read-only again, as every value of an aggregate
+        state[key] = FrozenDict(state[key])
     state["history"] = current["history"] + tuple(events)
     return state
 
@@ -138,6 +147,7 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
         refused = start_check(first, process)
         if refused is not None:
             raise _history_error(0, first, refused)
+    _check_recorded(0, first)
     table = process.table
     last_at = first.at
     state = kind.initial(first, process)  # created_state(), inlined, in the same key order
@@ -146,7 +156,13 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     state["version"] = 1
     state["history"] = events
     stream = first.stream_id
-    candidates = table.candidates
+    owner = state[kind.owner_key]
+    if not starts(first.roles, first.by == owner, process):  # type: ignore[arg-type]
+        raise _history_error(0, first, f"not permitted: only staff or the customer start a "
+                                       f"{what}")
+    # who may fire what, by (status, command, roles, whether the actor is the customer):
+    # the events record the roles (P-08), so replay refuses what the live command would have
+    verdicts: dict[tuple[str, str, frozenset[str], bool], list[TransitionDef] | str] = {}
     single = table.single
     guarded = table.guarded
     companion: tuple[str, str] | None = None  # (command, status) a StatusChanged must record
@@ -173,7 +189,8 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
         if companion is not None:
             if (spec is not None or ev.event != companion[0]  # type: ignore[attr-defined]
                     or ev.status != companion[1]  # type: ignore[attr-defined]
-                    or at != previous.at or ev.by != previous.by):
+                    or at != previous.at or ev.by != previous.by
+                    or ev.roles != previous.roles):
                 raise _history_error(index, ev, f"expected the StatusChanged of "
                                                 f"{companion[0]} to {companion[1]!r}")
             companion = None
@@ -197,6 +214,14 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
             target = (single.get((status, command))
                       if command is not None and command not in commands else None)
             new_status = ev.status  # type: ignore[attr-defined]
+        roles = ev.roles if ev.by is not None else None
+        own = ev.by == owner
+        verdict = verdicts.get((status, command, roles, own))  # type: ignore[arg-type]
+        if verdict is None:
+            verdict = _verdict(kind, process, status, command, roles=roles, own=own)
+            verdicts[status, command, roles, own] = verdict  # type: ignore[index]
+        if type(verdict) is str:
+            raise _history_error(index, ev, verdict)
         if target is None:  # a guard, several moves, the command's own rule, or an error
             state["version"] = index
             state["updated_at"] = last_at
@@ -205,7 +230,7 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
                 target = one[1]  # a single guarded move whose guard holds (the common case)
             else:
                 command, target = _replay_move(kind, events, index, state=state, spec=spec,
-                                               candidates=candidates)
+                                               permitted=verdict)  # type: ignore[arg-type]
         mutate = mutators.get(cls)
         if mutate is not None:
             mutate(state, ev)
@@ -221,13 +246,38 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
         raise _history_error(len(events), None, f"missing the StatusChanged of {companion[0]}")
     state["version"] = len(events)
     state["updated_at"] = last_at
+    for key in kind.owned:
+        state[key] = FrozenDict(state[key])
     return state
+
+
+_UNRECORDED = "the actor or the roles it acted in are not recorded (P-08: authority is explicit)"
+
+
+def _check_recorded(index: int, ev: Event) -> None:
+    """Every event an aggregate records names its actor and the roles it acted in (P-08)."""
+    if ev.by is None or not ev.roles:
+        raise _history_error(index, ev, _UNRECORDED)
+
+
+def _verdict(kind: AggregateKind, process: ProcessDefinition, status: str,
+             command: str | None, *, roles: frozenset[str] | None, own: bool
+             ) -> list[TransitionDef] | str:
+    """The transitions an actor with ``roles`` may fire (the live command's authorisation),
+    or why not (``roles`` None: the event records no actor or roles). No candidate at all is
+    left to the move's own error."""
+    moves = process.table.candidates(status, command) if command is not None else ()
+    if not moves:
+        return []
+    if not roles:
+        return _UNRECORDED
+    permitted, refused = refusal(moves, roles, own, process, kind.name)
+    return permitted if refused is None else f"{command} not permitted: {refused}"
 
 
 def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
                  state: Mapping[str, Any], spec: CommandSpec | None,
-                 candidates: Callable[[str, str], tuple[TransitionDef, ...]]
-                 ) -> tuple[str, str]:
+                 permitted: list[TransitionDef]) -> tuple[str, str]:
     """The command an event records and the state the process says it leads to.
 
     Where several transitions could have fired (the live command chose by the actor's roles,
@@ -249,7 +299,7 @@ def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
             refused = spec.check(state, arguments)
             if refused is not None:
                 raise _history_error(index, ev, refused)
-    moves = candidates(status, command)
+    moves = permitted
     if not moves:
         raise _history_error(index, ev, f"{command} is not allowed in state {status!r}")
     try:
