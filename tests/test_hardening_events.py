@@ -10,7 +10,7 @@ import copy
 import json
 import pickle
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -368,3 +368,26 @@ def test_a_frozen_model_refused_change_leaves_no_validation_error_on_the_chain()
     with pytest.raises(InvalidInputError) as info:
         ev.status = MARK  # type: ignore[misc]
     assert_clean(info.value)
+
+
+# -- item 13: instants at the ends of the years a datetime holds -------------------------------
+
+
+@pytest.mark.parametrize(
+    "at",
+    [datetime(9999, 12, 30, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=NY),
+     datetime(9999, 12, 31, 20, tzinfo=timezone(-timedelta(hours=5)))],
+    ids=["utc", "zone", "offset"],
+)
+def test_a_timeout_past_year_9999_is_invalid_input_not_an_overflow(at: datetime) -> None:
+    t = opened(at=at).reply(at=at, by=AGENT).resolve(at=at, by=AGENT, resolution="done")
+    for ask in (lambda: t.auto_close_due_at, lambda: t.apply_timeouts(at)):
+        with pytest.raises(InvalidInputError, match="outside the years"):
+            ask()
+
+
+def test_instants_near_year_1_still_work() -> None:
+    at = datetime(1, 1, 1, tzinfo=UTC)
+    t = opened(at=at).reply(at=at, by=AGENT).resolve(at=at, by=AGENT, resolution="done")
+    assert t.auto_close_due_at == at + timedelta(days=7)
+    assert t.apply_timeouts(at + timedelta(days=8)).status == "closed"

@@ -16,8 +16,12 @@ __all__ = ["settle"]
 
 
 def settle(value: datetime) -> datetime:
-    """``value`` as its zone spells the instant (unchanged outside ``ZoneInfo`` zones)."""
+    """``value`` as its zone spells the instant (unchanged outside ``ZoneInfo`` zones, and at
+    the very ends of the years a ``datetime`` holds, where UTC cannot spell it)."""
     tz = value.tzinfo
     if not isinstance(tz, ZoneInfo):
         return value
-    return value.astimezone(UTC).astimezone(tz)
+    try:
+        return value.astimezone(UTC).astimezone(tz)
+    except OverflowError:
+        return value

@@ -236,9 +236,9 @@ def choose(command: str, status: str, permitted: Sequence[TransitionDef],
            went: Callable[[], str] | None = None) -> TransitionDef:
     """The transition that fires: the first permitted one whose guard holds.
 
-    Replay passes ``went``, where the history says the aggregate went: when several guards
-    hold there (the live command chose by the actor's roles, which events do not keep), the
-    one leading there is it. ``TransitionRejected`` if no guard holds.
+    ``went`` (where a history says the aggregate went) picks, among several whose guards
+    hold, the one leading there; replay no longer needs it, since events record the roles
+    the live command chose by. ``TransitionRejected`` if no guard holds.
     """
     facts: Mapping[str, Any] | None = None
     held: list[TransitionDef] = []
@@ -277,8 +277,14 @@ def json_payload(where: str, value: object, *, loc: tuple[str | int, ...] = ()) 
 
 
 def later(moment: datetime, span: timedelta) -> datetime:
-    """``moment + span`` in elapsed time (across a DST change too), in ``moment``'s zone."""
-    return (moment.astimezone(UTC) + span).astimezone(moment.tzinfo)
+    """``moment + span`` in elapsed time (across a DST change too), in ``moment``'s zone;
+    ``InvalidInputError`` if that falls outside the years a ``datetime`` holds (a timeout of
+    centuries after an instant near year 9999)."""
+    try:
+        return (moment.astimezone(UTC) + span).astimezone(moment.tzinfo)
+    except OverflowError:
+        pass
+    raise InvalidInputError("the instant a timeout falls due is outside the years 1 to 9999")
 
 
 def check_actor(command: str, by: object) -> Actor:

@@ -278,11 +278,9 @@ def _verdict(kind: AggregateKind, process: ProcessDefinition, status: str,
 def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
                  state: Mapping[str, Any], spec: CommandSpec | None,
                  permitted: list[TransitionDef]) -> tuple[str, str]:
-    """The command an event records and the state the process says it leads to.
-
-    Where several transitions could have fired (the live command chose by the actor's roles,
-    which events do not keep), the one leading where the history says the case went is it.
-    """
+    """The command an event records and the state the process says it leads to: the
+    transition the live command would have chosen (the first of those the recorded roles
+    permit whose guard holds); the caller checks the history went there."""
     ev = events[index]
     status = state[kind.status_key]
     if spec is None:
@@ -304,21 +302,8 @@ def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
         raise _history_error(index, ev, f"{command} is not allowed in state {status!r}")
     try:
         move = choose(command, status, moves,
-                      lambda: kind.facts(state, ev.fields, arguments, ev.at),
-                      went=lambda: _recorded_target(events, index, command, status))
+                      lambda: kind.facts(state, ev.fields, arguments, ev.at))
     except TransitionRejected:
         raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds"
                              ) from None
     return command, move.target or status
-
-
-def _recorded_target(events: tuple[Event, ...], index: int, command: str, status: str) -> str:
-    """Where the history says event ``index`` took the case."""
-    ev = events[index]
-    if type(ev) is StatusChanged:
-        return ev.status
-    nxt = events[index + 1] if index + 1 < len(events) else None
-    if (type(nxt) is StatusChanged and nxt.event == command and nxt.at == ev.at
-            and nxt.by == ev.by):
-        return nxt.status
-    return ev.implied_status or status
