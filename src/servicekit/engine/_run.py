@@ -25,7 +25,7 @@ from servicekit.engine._rules import (
 )
 from servicekit.errors import InvalidInputError, TransitionRejected
 from servicekit.events import Event, StatusChanged, time_ordered_id
-from servicekit.processes import ProcessDefinition, TransitionDef
+from servicekit.processes import ProcessDefinition, TransitionDef, TransitionTable
 
 __all__ = ["apply", "created_state", "execute", "fold"]
 
@@ -162,7 +162,7 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
                                        f"{what}")
     # who may fire what, by (status, command, roles, whether the actor is the customer):
     # the events record the roles (P-08), so replay refuses what the live command would have
-    verdicts: dict[tuple[str, str, frozenset[str], bool], list[TransitionDef] | str] = {}
+    verdicts = _verdicts(table, what)
     single = table.single
     guarded = table.guarded
     companion: tuple[str, str] | None = None  # (command, status) a StatusChanged must record
@@ -204,24 +204,25 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
             last_at = at
             continue
         previous = ev
-        # the common case inline: one unguarded move and no rule of the command's own
-        if spec is not None:
-            command = spec.name
-            target = single.get((status, command)) if spec.check is None else None
-            new_status = spec.implies
-        else:
-            command = ev.event  # type: ignore[attr-defined]
-            target = (single.get((status, command))
-                      if command is not None and command not in commands else None)
-            new_status = ev.status  # type: ignore[attr-defined]
+        command = spec.name if spec is not None else ev.event  # type: ignore[attr-defined]
+        # one lookup: whether the recorded roles may fire the command here (P-08), and the
+        # state it leads to when one unguarded move is all there is (the common case)
         roles = ev.roles if ev.by is not None else None
         own = ev.by == owner
-        verdict = verdicts.get((status, command, roles, own))  # type: ignore[arg-type]
-        if verdict is None:
-            verdict = _verdict(kind, process, status, command, roles=roles, own=own)
-            verdicts[status, command, roles, own] = verdict  # type: ignore[index]
+        entry = verdicts.get((status, command, roles, own))
+        if entry is None:
+            entry = verdicts[status, command, roles, own] = (
+                _verdict(kind, process, status, command, roles=roles, own=own),
+                single.get((status, command)))
+        verdict, one_move = entry
         if type(verdict) is str:
             raise _history_error(index, ev, verdict)
+        if spec is not None:
+            target = one_move if spec.check is None else None
+            new_status = spec.event.implies
+        else:
+            target = one_move if command is not None and command not in commands else None
+            new_status = ev.status  # type: ignore[attr-defined]
         if target is None:  # a guard, several moves, the command's own rule, or an error
             state["version"] = index
             state["updated_at"] = last_at
@@ -249,6 +250,25 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     for key in kind.owned:
         state[key] = FrozenDict(state[key])
     return state
+
+
+Verdicts = dict[tuple[str, str, frozenset[str] | None, bool],
+                tuple[list[TransitionDef] | str, str | None]]
+#: the verdicts of every (transition table, aggregate kind) replayed lately: a definition's
+#: authorisations are the same for every history, so replays share them (bounded: a host
+#: building definitions on the fly does not grow it without end)
+_VERDICTS: dict[tuple[TransitionTable, str], Verdicts] = {}
+_MAX_TABLES = 64
+_MAX_VERDICTS = 4096
+
+
+def _verdicts(table: TransitionTable, what: str) -> Verdicts:
+    found = _VERDICTS.get((table, what))
+    if found is None or len(found) > _MAX_VERDICTS:
+        if len(_VERDICTS) >= _MAX_TABLES:
+            _VERDICTS.clear()
+        found = _VERDICTS[table, what] = {}
+    return found
 
 
 _UNRECORDED = "the actor or the roles it acted in are not recorded (P-08: authority is explicit)"
