@@ -257,7 +257,7 @@ def test_every_soundness_problem_is_its_own_problem_with_its_location_and_type()
         (("states", 3, "timeout", "event"), "bad_timeout"),
     ]
     assert problems[1] == "names used both as a state and as an event: middle (got dict)"
-    assert problems[5] == "transitions[3]: unknown state(s) nowhere (got dict)"
+    assert problems[5] == "transitions[3]: unknown state(s) at target (got dict)"
     assert problems[6].msg == (
         "timeout event 'vanish' is not a transition from start (got dict)")
     for p in problems:  # each is its own text, nothing joined
@@ -311,7 +311,8 @@ def test_soundness_problems_in_a_policy_are_located_from_its_root() -> None:
     problems = problems_of(Policy.model_validate, {"version": "1", "processes": {"mini": doc}})
     assert [(p.loc, p.type) for p in problems] == [
         (("processes", "mini", "transitions", 0, "roles"), "unknown_role")]
-    assert problems[0] == "processes.mini.transitions[0].roles: unknown role(s) wizard (got dict)"
+    assert problems[0] == ("processes.mini.transitions[0].roles: 1 unknown role(s), not among "
+                           "the process's roles (got dict)")
 
 
 def test_table_level_problems_each_have_their_type() -> None:
@@ -324,7 +325,7 @@ def test_table_level_problems_each_have_their_type() -> None:
     problems = info.value.problems
     assert [(p.loc, p.type) for p in problems] == [
         ((), "duplicate_rule_id"), ((), "missing_output_order")]
-    assert problems[0] == "rule id 'a' is used twice (got dict)"
+    assert problems[0] == "rule id used twice: rules[1] has the id of rules[0] (got dict)"
     with pytest.raises(PolicyError) as ranked:
         DecisionTable(name="t", hit_policy="priority", output_order={"p": [1, 2]},
                       rules=[Rule(id="a", when="x", then={"p": 3}),

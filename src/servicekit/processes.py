@@ -38,6 +38,7 @@ from servicekit.rules import Condition, Duration, not_negative
 
 __all__ = [
     "IDENTIFIER",
+    "RESERVED_NAMES",
     "ProcessDefinition",
     "StateDef",
     "Timeout",
@@ -47,6 +48,38 @@ __all__ = [
 
 #: What state ids and event names look like.
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*\Z")
+
+
+#: Names a state or an event may not have: python-statemachine (3.2) makes every state and
+#: event an attribute of the machine class it compiles, so these would replace its own
+#: attributes and methods (``send``, ``model``, ``current_state``…: AttributeError, TypeError or
+#: a wrong current state), its generic callbacks, or be SCXML error events that a failing guard
+#: fires. Read from its ``StateMachine``, metaclass and instances; a test keeps this in step.
+RESERVED_NAMES = frozenset({
+    # attributes and methods of StateMachine classes and instances
+    "activate_initial_state", "active_listeners", "add_listener", "allow_event_without_transition",
+    "allowed_events", "atomic_configuration_update", "bind_events_to", "cancel_event",
+    "catch_errors_as_events", "configuration", "configuration_values", "current_state",
+    "current_state_value", "enable_self_transition_entries", "enabled_events", "events",
+    "final_states", "history_values", "id", "initial_state", "is_terminated", "model", "name",
+    "prepare", "raise_", "send", "start_configuration_values", "start_value", "state_field",
+    "states", "states_map",
+    # read by the metaclass from the class body
+    "add_event", "add_from_attributes", "add_inherited", "add_state", "listeners",
+    "listeners_inherit", "validate_disconnected_states", "validate_final_reachability",
+    "validate_trap_states",
+    # callbacks found by name on every machine
+    "after_transition", "before_transition", "on_enter_state", "on_exit_state",
+    "on_invoke_state", "on_transition", "prepare_event",
+    # SCXML error events (an event ``error`` matches ``error.execution``, sent when a guard
+    # raises: the transition would fire instead of the error being reported)
+    "error", "error_communication", "error_execution", "error_platform",
+})
+#: Prefixes python-statemachine reads as SCXML events (``done_state_x`` is ``done.state.x``).
+RESERVED_PREFIXES = ("done_invoke_", "done_state_")
+#: Prefixes of the callbacks python-statemachine looks up by name for each event / state.
+_EVENT_CALLBACKS = ("before_", "on_", "after_")
+_STATE_CALLBACKS = ("on_enter_", "on_exit_", "on_invoke_")
 
 
 def _identifier(value: str) -> str:
@@ -227,7 +260,8 @@ class ProcessDefinition(ValueModel):
         for s in self.states:
             if s.id == state_id:
                 return s
-        raise PolicyError(f"process {self.name!r} has no state {state_id!r}")
+        # the id is not repeated: it may come from a stored event (issue 10, item 15)
+        raise PolicyError(f"process {self.name!r} has no such state")
 
     @property
     def table(self) -> TransitionTable:
@@ -280,26 +314,32 @@ def _soundness(d: ProcessDefinition) -> list[Problem]:
                                 f"names used both as a state and as an event: {', '.join(clash)}"))
     for i, t in enumerate(d.transitions):
         where = ("transitions", i)
-        ends = t.sources if t.target is None else (*t.sources, t.target)
-        unknown = [s for s in ends if s not in known]
+        # Unknown names are placed, not repeated: they are input that failed to match, and may
+        # be anything (issue 10, item 15).
+        unknown = [f"sources[{j}]" for j, s in enumerate(t.sources) if s not in known]
+        if t.target is not None and t.target not in known:
+            unknown.append("target")
         if unknown:
             problems.append(Problem(where, "unknown_state",
-                                    f"unknown state(s) {', '.join(sorted(set(unknown)))}"))
+                                    f"unknown state(s) at {', '.join(unknown)}"))
         out_of_final = [s for s in t.sources if s in finals]
         if out_of_final:
             problems.append(Problem((*where, "sources"), "leaves_final_state",
                                     f"leaves final state(s) {', '.join(out_of_final)}"))
         if d.roles and not t.roles <= d.roles:
             problems.append(Problem((*where, "roles"), "unknown_role",
-                                    f"unknown role(s) {', '.join(sorted(t.roles - d.roles))}"))
+                                    f"{len(t.roles - d.roles)} unknown role(s), not among the "
+                                    "process's roles"))
         if not d.roles and t.roles:
             problems.append(Problem((*where, "roles"), "roles_undeclared",
                                     "names roles but the process declares none"))
-        missing = [f for f in t.requires if f not in d.fields]
+        missing = [str(j) for j, f in enumerate(t.requires) if f not in d.fields]
         if missing:
             problems.append(Problem((*where, "requires"), "unknown_field",
-                                    f"requires unknown field(s) {', '.join(missing)}"))
+                                    f"requires unknown field(s), at position(s) "
+                                    f"{', '.join(missing)}"))
     problems += _timeout_problems(d)
+    problems += _reserved_problems(d)
     if problems or len(initial) != 1:
         return problems
     edges: dict[str, set[str]] = {s: set() for s in known}
@@ -322,6 +362,34 @@ def _soundness(d: ProcessDefinition) -> list[Problem]:
     if stuck:
         problems.append(Problem(("states",), "no_way_to_final",
                                 f"state(s) with no way to a final state: {', '.join(stuck)}"))
+    return problems
+
+
+def _reserved_problems(d: ProcessDefinition) -> list[Problem]:
+    """Names python-statemachine would take for its own (issue 10, item 13), by position.
+
+    An event is also refused a name python-statemachine looks up as a callback of another
+    event or of a state (``on_close`` beside ``close``, ``on_enter_open`` beside ``open``):
+    events are callable, so the callback would fire the event. (A state of such a name is
+    not called, and stays allowed: ``on_hold`` beside ``hold``.)
+    """
+    callbacks = {f"{prefix}{t.event}" for t in d.transitions for prefix in _EVENT_CALLBACKS}
+    callbacks |= {f"{prefix}{s.id}" for s in d.states for prefix in _STATE_CALLBACKS}
+    reserved = ("a name python-statemachine reserves (an attribute or method of its machines, "
+                "a callback it looks up, or an SCXML event); choose another")
+    problems: list[Problem] = []
+    for i, state in enumerate(d.states):
+        if state.id in RESERVED_NAMES or state.id.startswith(RESERVED_PREFIXES):
+            problems.append(Problem(("states", i, "id"), "reserved_name", reserved))
+    for i, t in enumerate(d.transitions):
+        if t.event in RESERVED_NAMES or t.event.startswith(RESERVED_PREFIXES):
+            problems.append(Problem(("transitions", i, "event"), "reserved_name", reserved))
+        elif t.event in callbacks:
+            problems.append(Problem(
+                ("transitions", i, "event"), "reserved_name",
+                "the name python-statemachine looks up for a callback of another event or of a "
+                "state (before_/on_/after_<event>, on_enter_/on_exit_/on_invoke_<state>), "
+                "which would fire this event; choose another"))
     return problems
 
 

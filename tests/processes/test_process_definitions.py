@@ -61,9 +61,13 @@ def test_every_soundness_problem_is_reported_at_once() -> None:
     with pytest.raises(PolicyError) as info:
         ProcessDefinition.model_validate(doc)
     message = str(info.value)
-    for expected in ("unknown role(s) wizard", "unknown field(s) ghost", "leaves final state",
-                     "unknown state(s) nowhere"):
+    # unknown names are placed, not repeated (issue 10, item 15)
+    for expected in ("transitions[0].roles: 1 unknown role(s)",
+                     "transitions[1].requires: requires unknown field(s), at position(s) 0",
+                     "leaves final state", "transitions[3]: unknown state(s) at target"):
         assert expected in message
+    for name in ("wizard", "ghost", "nowhere"):
+        assert name not in message
 
 
 def test_unreachable_and_dead_end_states_are_rejected() -> None:

@@ -216,7 +216,7 @@ def test_priority_needs_output_order() -> None:
 def test_priority_output_order_must_rank_every_rule_output() -> None:
     with pytest.raises(PolicyError) as info:
         severity_table("priority", output_order={"priority": ["P1", "P3"]})  # P4 missing
-    assert "sev-any" in str(info.value)
+    assert "rules[2]" in str(info.value)  # sev-any, by its position (issue 10, item 15)
     assert "output_order" in str(info.value)
 
 
@@ -231,8 +231,8 @@ def test_priority_rules_must_have_every_ranked_output() -> None:
                 Rule(id="no-priority", when="b", then={"team": "x"}),
             ],
         )
-    assert "no-priority" in str(info.value)
-    assert "'priority'" in str(info.value)
+    assert "rules[1] has no output for key 0 of output_order" in str(info.value)
+    assert "no-priority" not in str(info.value)  # by position, not id (issue 10, item 15)
 
 
 # -- collect ----------------------------------------------------------------------------------
@@ -469,9 +469,10 @@ def test_duplicate_rule_ids_are_rejected() -> None:
             rules=[Rule(id="same", when="a", then={}), Rule(id="other", when="b", then={}),
                    Rule(id="same", when="c", then={})],
         )
-    assert "'same'" in str(info.value)
+    # named by the positions of the rules, not by the id (issue 10, item 15)
+    assert "rules[2] has the id of rules[0]" in str(info.value)
     assert "twice" in str(info.value)
-    assert "'other'" not in str(info.value)
+    assert "'same'" not in str(info.value)
 
 
 def test_invalid_hit_policy_and_name() -> None:
@@ -501,7 +502,7 @@ def test_rejected_construction_lists_every_problem() -> None:
     where = [p.split(":")[0] for p in problems]
     assert where[:5] == ["rules[0].id", "rules[1].when", "rules[2].extra", "rules[3].when.op",
                          "default"]
-    assert "'ok3' is used twice" in problems[5]
+    assert "used twice: rules[4] has the id of rules[3]" in problems[5]
     for p in problems:
         assert p in str(info.value)
 

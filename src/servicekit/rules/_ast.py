@@ -50,12 +50,12 @@ ArithOp = Literal["+", "-", "*", "/"]
 def check_path(path: object) -> str:
     if not isinstance(path, str):
         raise ValueError(f"a path is a dotted name like 'customer.tier', got {type(path).__name__}")
-    segments = path.split(".")
-    for seg in segments:
+    for number, seg in enumerate(path.split("."), start=1):
         if not _SEGMENT.match(seg) or seg in KEYWORDS or seg.startswith("__"):
+            # the path is not repeated: it is input, and may be anything (issue 10, item 15)
             raise ValueError(
-                f"invalid path {path!r}: segments are names (letters, digits, _), not keywords "
-                "and not starting with '__'"
+                f"invalid path: segment {number} is not a name (segments are letters, digits "
+                "and _, not keywords and not starting with '__')"
             )
     return path
 

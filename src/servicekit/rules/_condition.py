@@ -18,21 +18,29 @@ from servicekit.rules._text import (
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_NODES,
+    check_canonical,
     parse_condition,
     render_cond,
     tree_depth,
 )
 
+#: A bound on the values of a data-form condition, checked before it is built: the node limit
+#: itself is checked on the built condition, as the text form's is (each data-form node is at
+#: most three values: ``{"exists": "a"}`` is one node of the text ``exists(a)``).
+_MAX_DATA_VALUES = 4 * MAX_NODES
+
 
 def _check_size(data: Any) -> None:
-    """Depth and node limits on a data-form document, checked without recursion."""
+    """Depth and size bounds on a data-form document, checked without recursion."""
     todo: deque[tuple[Any, int]] = deque([(data, 1)])
-    nodes = 0
+    values = 0
     while todo:
         item, depth = todo.pop()
+        values += 1  # every value counts: list items are nodes of the text form too
+        if values > _MAX_DATA_VALUES:
+            raise ValueError(f"condition has more than {MAX_NODES} nodes")
         children: Iterable[Any]
         if isinstance(item, dict):
-            nodes += 1
             children = item.values()
         elif isinstance(item, (list, tuple)):
             children = item
@@ -40,8 +48,6 @@ def _check_size(data: Any) -> None:
             continue
         if depth > MAX_DEPTH * 3:  # a condition level is at most three JSON levels deep
             raise ValueError(f"condition nested deeper than {MAX_DEPTH} levels")
-        if nodes > MAX_NODES:
-            raise ValueError(f"condition has more than {MAX_NODES} nodes")
         todo.extend((child, depth + 1) for child in children)
 
 
@@ -99,7 +105,7 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
     @classmethod
     def _accept_text(cls, data: Any) -> Any:
         if isinstance(data, str):
-            return parse_condition(data)
+            return parse_condition(data, canonical=False)  # checked once built, as data is
         if isinstance(data, Condition):
             return data.root
         _check_size(data)
@@ -112,6 +118,9 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
         collapsed = _collapse(self.root)
         if collapsed is not self.root:
             self.__dict__["root"] = collapsed
+        # Both forms are held to the limits of the text the condition is written as, so that
+        # what loads is written out as text that loads again (issue 10, item 4).
+        check_canonical(collapsed)
         return self
 
     @classmethod

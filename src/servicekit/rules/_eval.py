@@ -30,7 +30,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from servicekit.errors import NaiveDatetimeError, PolicyError
+from servicekit.errors import InvalidInputError, NaiveDatetimeError, PolicyError
 from servicekit.rules._ast import (
     All,
     Compare,
@@ -147,18 +147,23 @@ def _coerce(a: Any, b: Any, where: str) -> tuple[Any, Any]:
         return a, b
     if isinstance(b, str):
         if isinstance(a, datetime):
-            try:
-                parsed = datetime.fromisoformat(b)
-            except ValueError:
+            parsed = _iso_or_none(b)
+            if parsed is None:  # raised here: the ValueError's message quotes the string
                 raise PolicyError(
-                    f"{where}: a datetime is compared with a string that is not ISO-8601"
-                ) from None
+                    f"{where}: a datetime is compared with a string that is not ISO-8601")
             if parsed.tzinfo is None:
                 raise NaiveDatetimeError(f"{where}: the datetime text has no time zone")
             return a, parsed
         if isinstance(a, timedelta) and DURATION_FULL.match(b):
             return a, parse_duration(b)
     return a, b
+
+
+def _iso_or_none(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _operand(v: Any, where: str) -> Any:
@@ -190,7 +195,19 @@ def _naive(where: str) -> NaiveDatetimeError:
 
 
 def compare(a: Any, op: str, b: Any, where: str) -> bool:
-    """The meaning of ``a op b``; ``where`` names the left side in messages."""
+    """The meaning of ``a op b``; ``where`` names the left side in messages.
+
+    Facts nested so deeply that comparing them exhausts the stack (lists or mappings 100,000
+    levels deep) are an :class:`InvalidInputError`, not a ``RecursionError``.
+    """
+    try:
+        return _compare(a, op, b, where)
+    except RecursionError:
+        pass
+    raise InvalidInputError(f"{where}: the facts are nested too deeply to compare")
+
+
+def _compare(a: Any, op: str, b: Any, where: str) -> bool:
     if a is MISSING or b is MISSING:
         return False
     if op in ("==", "!="):
@@ -272,7 +289,8 @@ def arith(op: str, a: Any, b: Any, where: str) -> Any:
             return _instant_arith(op, a, b)
         return _ARITH[op](a, b)
     except (OverflowError, ValueError, ArithmeticError):
-        raise PolicyError(f"{where}: result out of range") from None
+        pass
+    raise PolicyError(f"{where}: result out of range")
 
 
 def _instant_arith(op: str, a: Any, b: Any) -> Any:
@@ -420,8 +438,9 @@ def _show(value: Any) -> str:
         return value.isoformat()
     try:
         return render_literal(value)
-    except PolicyError:
-        return f"<{type(value).__name__}>"
+    except (PolicyError, RecursionError):  # not a literal, or nested too deeply to show
+        pass
+    return f"<{type(value).__name__}>"
 
 
 def trace_cond(c: CondNode, facts: Facts, lines: list[str], indent: int = 0) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import (
     Field,
@@ -22,6 +22,7 @@ from servicekit._model import ValueModel
 from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.rules._condition import Condition
 from servicekit.rules._eval import Pred, trace_cond
+from servicekit.rules._values import check_json
 
 HitPolicy = Literal["first", "unique", "priority", "collect"]
 Output = Mapping[str, Any]
@@ -44,11 +45,17 @@ class Rule(ValueModel):
     @field_validator("then")
     @classmethod
     def _json_output(cls, value: dict[str, Any]) -> dict[str, Any]:
-        try:
-            json.dumps(value)
-        except (TypeError, ValueError):
-            raise ValueError("outputs must be JSON values (strings, numbers, lists, …)") from None
-        return value
+        return _json_outputs(value)
+
+
+def _json_outputs(value: dict[str, Any]) -> dict[str, Any]:
+    """Outputs as plain JSON values: what every format writes and reads back equal (no NaN,
+    no infinity, no tuple, no non-string key, no integer over 4,300 digits, not over 64 levels)."""
+    try:
+        return cast(dict[str, Any], check_json(value))
+    except ValueError as exc:
+        message = str(exc)
+    raise ValueError(f"outputs must be JSON values: {message}")
 
 
 class Decision:
@@ -136,36 +143,46 @@ def _table_problems(rules: Any, hit_policy: Any, output_order: Any) -> list[Prob
     They are about the table as a whole (``loc`` is the table's), each with its own type.
     """
     items = rules if isinstance(rules, (list, tuple)) else ()
-    rows = [r.model_dump() if isinstance(r, Rule) else r for r in items]
-    rows = [r for r in rows if isinstance(r, Mapping)]
+    dumped = [r.model_dump() if isinstance(r, Rule) else r for r in items]
+    rows = [(i, r) for i, r in enumerate(dumped) if isinstance(r, Mapping)]
+    # Rules and keys are named by their positions, not repeated: they are input, and may be
+    # anything (issue 10, item 15).
     problems: list[Problem] = []
-    seen: set[str] = set()
-    for row in rows:
+    first: dict[str, int] = {}
+    for index, row in rows:
         rule_id = row.get("id")
         if isinstance(rule_id, str):
-            if rule_id in seen:
+            if rule_id in first:
                 problems.append(Problem((), "duplicate_rule_id",
-                                        f"rule id {rule_id!r} is used twice"))
-            seen.add(rule_id)
+                                        f"rule id used twice: rules[{index}] has the id of "
+                                        f"rules[{first[rule_id]}]"))
+            first.setdefault(rule_id, index)
     if hit_policy == "priority":
         order = output_order if isinstance(output_order, Mapping) else {}
         if not order:
             problems.append(Problem((), "missing_output_order",
                                     "hit policy 'priority' needs output_order"))
-        for row in rows:
+        for index, row in rows:
             then = row.get("then")
             if not isinstance(then, Mapping):
                 then = {}
-            for key, values in order.items():
+            for number, (key, values) in enumerate(order.items()):
                 if key not in then:
                     problems.append(Problem((), "missing_ranked_output",
-                                            f"rule {row.get('id')!r} has no output {key!r} "
-                                            f"to rank"))
-                elif then[key] not in values:
+                                            f"rules[{index}] has no output for key {number} of "
+                                            "output_order, to rank"))
+                elif _unranked(then[key], values):
                     problems.append(Problem((), "unranked_output",
-                                            f"rule {row.get('id')!r}: output {key!r} is not one "
-                                            f"of output_order"))
+                                            f"rules[{index}]: its output for key {number} of "
+                                            "output_order is not one of the values ranked"))
     return problems
+
+
+def _unranked(value: Any, values: Any) -> bool:
+    try:
+        return value not in values
+    except TypeError:  # raw output_order that is not a list (its own validation reports it)
+        return True
 
 
 class DecisionTable(ValueModel):
@@ -190,6 +207,17 @@ class DecisionTable(ValueModel):
     output_order: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
     description: str = ""
 
+    @field_validator("default")
+    @classmethod
+    def _json_default(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else _json_outputs(value)
+
+    @field_validator("output_order")
+    @classmethod
+    def _json_order(cls, value: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+        ranked = _json_outputs({key: list(values) for key, values in value.items()})
+        return {key: tuple(values) for key, values in ranked.items()}
+
     _compiled: tuple[tuple[str, Pred, Output], ...] = PrivateAttr()
     _default: Output | None = PrivateAttr()
 
@@ -197,21 +225,24 @@ class DecisionTable(ValueModel):
     @classmethod
     def _check(cls, data: Any, handler: ModelWrapValidatorHandler[DecisionTable]) -> Any:
         """Table-level checks, each its own problem, reported with any error inside a rule."""
-        errors: list[InitErrorDetails] = []
         table: DecisionTable | None = None
+        failed: ValidationError | None = None
         try:
             table = handler(data)
         except ValidationError as exc:
-            errors = [
-                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
-                for e in exc.errors()
-            ]
+            failed = exc
         if table is not None:
             problems = _table_problems(table.rules, table.hit_policy, table.output_order)
         else:
             raw = data if isinstance(data, Mapping) else {}
             problems = _table_problems(raw.get("rules"), raw.get("hit_policy", "first"),
                                        raw.get("output_order"))
+        if failed is not None and not problems:
+            raise failed  # as it is: copying a hundred thousand errors costs seconds
+        errors: list[InitErrorDetails] = [] if failed is None else [
+            {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+            for e in failed.errors()
+        ]
         errors.extend(
             {"type": PydanticCustomError(p.type, p.msg), "loc": p.loc, "input": data}
             for p in problems

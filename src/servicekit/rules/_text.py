@@ -226,16 +226,26 @@ def _number(text: str, pos: int) -> int | float:
     try:
         value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
     except ValueError:  # more digits than Python converts
-        raise PolicyError(f"number too long at position {pos}") from None
+        value = math.nan
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if math.isnan(value):  # (a float never reads as NaN)
+        raise PolicyError(f"number too long at position {pos}")
     if isinstance(value, float) and not math.isfinite(value):
         raise PolicyError(f"number out of range at position {pos}")
     return value
 
 
+_KINDS = {"end": "end of text", "string": "a string", "number": "a number",
+          "duration": "a duration", "name": "a name"}
+
+
 def _describe(tok: _Tok) -> str:
-    return "end of text" if tok.kind == "end" else f"{tok.text!r}" if tok.kind != "string" else (
-        "a string"
-    )
+    """A token as messages name it: operators and keywords (the grammar's) as written, others
+    by their kind (they are the condition's own text: issue 10, item 15)."""
+    if tok.kind == "op" or (tok.kind == "name" and tok.text in KEYWORDS):
+        return repr(tok.text)
+    return _KINDS[tok.kind]
 
 
 def _unquote(text: str, pos: int) -> str:
@@ -244,9 +254,10 @@ def _unquote(text: str, pos: int) -> str:
         body = body.replace("\\'", "'").replace('"', '\\"')
     try:
         value = json.loads(f'"{body}"')
-    except json.JSONDecodeError:
-        raise PolicyError(f"malformed string escape at position {pos}") from None
-    assert isinstance(value, str)
+    except json.JSONDecodeError:  # its .doc holds the string: not kept as a context
+        value = None
+    if not isinstance(value, str):
+        raise PolicyError(f"malformed string escape at position {pos}")
     return value
 
 
@@ -309,8 +320,14 @@ def _to_expr(g: _G) -> ExprNode:
 
 def parse_condition(
     text: str, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH,
-    max_nodes: int = MAX_NODES,
+    max_nodes: int = MAX_NODES, canonical: bool = True,
 ) -> CondNode:
+    """The tree of a condition's text form, within the limits.
+
+    The limits hold for the text given and (``canonical``) for the condition's own text,
+    ``render_cond(tree)``, which may be longer (``vip`` is written ``vip == true``): so every
+    condition that parses is written out as text that parses again (issue 10, item 4).
+    """
     if not isinstance(text, str):
         raise PolicyError(f"a condition's text must be a string, got {type(text).__name__}")
     if len(text) > max_length:
@@ -318,14 +335,88 @@ def parse_condition(
     g = _Parser(text, max_depth=max_depth, max_nodes=max_nodes).parse()
     if _generic_depth(g) > max_depth + 1:  # before the (recursive) conversion
         raise PolicyError(f"condition nested deeper than {max_depth} levels")
+    message = ""
     try:
         node = _to_cond(g)
     except ValidationError as exc:  # e.g. an invalid path segment
-        first = exc.errors(include_url=False)[0]
-        raise PolicyError(str(first["msg"]).removeprefix("Value error, ")) from None
+        message = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
+    if message:  # raised here, so pydantic's error (it holds the input) is not its context
+        raise PolicyError(message)
     if tree_depth(node) > max_depth:
         raise PolicyError(f"condition nested deeper than {max_depth} levels")
+    if canonical:
+        check_canonical(node, max_length=max_length, max_depth=max_depth, max_nodes=max_nodes)
     return node
+
+
+def canonical_size(node: CondNode) -> tuple[int, int]:
+    """``(nodes, depth)`` the parser counts on ``render_cond(node)``, computed from the tree.
+
+    The data form and the text form are held to the same limits by measuring both on the text
+    a condition is written as: every node of the parser counts (a path, a literal, each item
+    of a list and the list itself, a negative number's sign, each operator), parentheses do
+    not, and an ``and`` / ``or`` chain is one level. (A test checks this against the parser.)
+    """
+    nodes = 0
+    deepest = 0
+    todo: list[tuple[Any, int]] = [(node, 1)]
+    values: list[tuple[Any, int]] = []  # the values of literals
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (All, AnyOf)):
+            parts = item.all if isinstance(item, All) else item.any
+            if len(parts) == 1:  # written as its one part
+                todo.append((parts[0], depth))
+                continue
+            nodes += len(parts) - 1  # the operators of one chain, at one level
+            deepest = max(deepest, depth)
+            todo.extend((part, depth + 1) for part in parts)
+            continue
+        deepest = max(deepest, depth)
+        if isinstance(item, Not):
+            nodes += 1
+            todo.append((item.not_, depth + 1))
+        elif isinstance(item, Compare):
+            nodes += 1
+            todo.extend(((item.left, depth + 1), (item.right, depth + 1)))
+        elif isinstance(item, Arith):
+            nodes += 1
+            todo.extend((arg, depth + 1) for arg in item.args)
+        elif isinstance(item, Dur):
+            negative = item.duration.startswith("-")
+            nodes += 1 + negative
+            deepest = max(deepest, depth + negative)
+        elif isinstance(item, Lit):
+            values.append((item.value, depth))
+        else:  # Ref, Exists
+            nodes += 1
+    while values:
+        value, depth = values.pop()
+        nodes += 1
+        if isinstance(value, tuple):
+            deepest = max(deepest, depth)
+            values.extend((v, depth + 1) for v in value)
+        elif (value.__class__ is int and value < 0) or (
+                value.__class__ is float and math.copysign(1.0, value) < 0):
+            nodes += 1  # a negative number is written with its sign, a node of its own
+            deepest = max(deepest, depth + 1)
+        else:
+            deepest = max(deepest, depth)
+    return nodes, deepest
+
+
+def check_canonical(
+    node: CondNode, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH,
+    max_nodes: int = MAX_NODES,
+) -> None:
+    """Raise :class:`PolicyError` unless ``render_cond(node)`` parses within the limits."""
+    nodes, depth = canonical_size(node)
+    if depth > max_depth + 1:
+        raise PolicyError(f"condition nested deeper than {max_depth} levels")
+    if nodes > max_nodes:
+        raise PolicyError(f"condition has more than {max_nodes} nodes")
+    if len(render_cond(node)) > max_length:
+        raise PolicyError(f"condition text longer than {max_length} characters")
 
 
 def _generic_depth(g: _G) -> int:
@@ -426,4 +517,5 @@ def render_cond(c: CondNode) -> str:
     )
 
 
-__all__ = ["DURATION_FULL", "parse_condition", "render_cond", "render_expr"]
+__all__ = ["DURATION_FULL", "canonical_size", "check_canonical", "parse_condition", "render_cond",
+           "render_expr"]

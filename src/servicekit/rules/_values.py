@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -50,7 +51,8 @@ def parse_duration(text: str) -> timedelta:
     try:
         return timedelta(microseconds=sign * us)
     except OverflowError:
-        raise PolicyError("duration out of range (at most 999999999 days)") from None
+        pass
+    raise PolicyError("duration out of range (at most 999999999 days)")
 
 
 _ONE_US: Final = timedelta(microseconds=1)
@@ -119,16 +121,81 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def check_literal(value: object) -> object:
+#: The most digits an integer may have (Python's own limit on converting text to int): a
+#: larger integer could be loaded from one format and not written to another.
+MAX_INT_DIGITS: Final = 4_300
+_INT_BOUND: Final = 10**MAX_INT_DIGITS
+#: How deeply a JSON value (a rule's outputs, a table's default) and a list literal may nest.
+MAX_VALUE_DEPTH: Final = 64
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def check_int(value: int) -> int:
+    """``value`` if it has at most :data:`MAX_INT_DIGITS` digits (a ``ValueError`` if not)."""
+    if not -_INT_BOUND < value < _INT_BOUND:
+        raise ValueError(f"integers have at most {MAX_INT_DIGITS} digits")
+    return value
+
+
+def check_text(value: str) -> str:
+    """``value`` if it is valid Unicode text: no lone surrogate, which no JSON, TOML or YAML
+    encoder writes (a ``ValueError`` if it has one)."""
+    if not value.isascii() and _SURROGATE.search(value) is not None:
+        raise ValueError("text must be valid Unicode (it has a lone surrogate)")
+    return value
+
+
+def check_literal(value: object, depth: int = 0) -> object:
     """Validate a literal of the data form (JSON scalars and lists of them)."""
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, (int, float)):
-        if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, str):
+        return check_text(value)
+    if isinstance(value, int):
+        return check_int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
             raise ValueError("numbers must be finite")
         return value
     if isinstance(value, (list, tuple)):
-        return tuple(check_literal(v) for v in value)
+        if depth >= MAX_VALUE_DEPTH:
+            raise ValueError(f"list literals nest at most {MAX_VALUE_DEPTH} levels")
+        return tuple(check_literal(v, depth + 1) for v in value)
     raise ValueError(
         f"literals are strings, numbers, booleans, null or lists of them; got {type_name(value)}"
+    )
+
+
+def check_json(value: object, depth: int = 0) -> object:
+    """A plain copy of a JSON value, checked: what every format writes and reads back equal.
+
+    Strings (valid Unicode), integers of at most :data:`MAX_INT_DIGITS` digits, finite floats,
+    booleans, ``None``, lists (tuples become lists) and mappings with string keys, nested at
+    most :data:`MAX_VALUE_DEPTH` levels. Anything else is a ``ValueError`` naming its type
+    (never the value).
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return check_text(str(value))
+    if isinstance(value, int):
+        return check_int(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("numbers must be finite (NaN and infinities are not JSON)")
+        return float(value)
+    if isinstance(value, (Mapping, list, tuple)) and depth >= MAX_VALUE_DEPTH:
+        raise ValueError(f"JSON values nest at most {MAX_VALUE_DEPTH} levels")
+    if isinstance(value, Mapping):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"the keys of a JSON object are strings, got {type_name(key)}")
+            out[check_text(str(key))] = check_json(item, depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [check_json(item, depth + 1) for item in value]
+    raise ValueError(
+        "JSON values are strings, numbers, booleans, null, lists and objects; got "
+        f"{type_name(value)}"
     )
