@@ -11,10 +11,18 @@
 from servicekit.calendar._calendar import WEEKDAYS, BusinessCalendar, WeeklyHours
 from servicekit.calendar._convert import require_aware
 from servicekit.calendar._epoch import EPOCH_US_MAX, EPOCH_US_MIN, from_epoch_us, to_epoch_us
+from servicekit.calendar._hours import MAX_HOURS_CHARS, MAX_INTERVALS_PER_DAY
+from servicekit.calendar._timeline import MAX_INTERVALS, MAX_SPAN_YEARS, MAX_YEAR, MIN_YEAR
 
 __all__ = [
     "EPOCH_US_MAX",
     "EPOCH_US_MIN",
+    "MAX_HOURS_CHARS",
+    "MAX_INTERVALS",
+    "MAX_INTERVALS_PER_DAY",
+    "MAX_SPAN_YEARS",
+    "MAX_YEAR",
+    "MIN_YEAR",
     "WEEKDAYS",
     "BusinessCalendar",
     "WeeklyHours",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from fractions import Fraction
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +23,8 @@ Bool = npt.NDArray[np.bool_]
 _NAT = np.iinfo(np.int64).min
 _LO_US = to_us(datetime(MIN_YEAR, 1, 2, tzinfo=EPOCH.tzinfo))
 _HI_US = to_us(datetime(MAX_YEAR, 12, 30, tzinfo=EPOCH.tzinfo))
+#: The most business time an ``add`` could ever find: the whole supported range.
+MAX_DURATION_US = _HI_US - _LO_US
 
 
 _ZERO = timedelta(0)
@@ -78,7 +83,12 @@ def plain_datetime(value: datetime, name: str) -> datetime:
             return out
     # the wall time and the zone do not give the instant (a subclass that reports its fields
     # otherwise, or a zone whose plain form differs): keep the instant
-    return (EPOCH + since).astimezone(zone)
+    try:
+        return (EPOCH + since).astimezone(zone)
+    except OverflowError:  # the instant, or its wall time in the zone, beyond years 1 to 9999
+        raise InvalidInputError(
+            f"{name}: instant outside the years a datetime holds (1 to 9999)"
+        ) from None
 
 
 def _plain_zone(tz: tzinfo) -> tzinfo:
@@ -90,7 +100,7 @@ def _plain_zone(tz: tzinfo) -> tzinfo:
             return tz
         try:
             return ZoneInfo(tz.key)
-        except (ZoneInfoNotFoundError, ValueError):
+        except Exception:  # a key that names no zone file (not found, a directory, too long)
             return tz
     # pendulum's FixedTimezone (looked up only if pendulum is loaded: never imported here)
     fixed = getattr(sys.modules.get("pendulum.tz.timezone"), "FixedTimezone", None)
@@ -142,7 +152,10 @@ def plain_date(value: date) -> date:
 
 
 def local_date(value: date | datetime, zone: Any, name: str) -> date:
+    """The local date of an instant (in the supported years, as every instant argument), or a
+    date as it is."""
     if isinstance(value, datetime):
+        instant_us(value, name)  # years 2 to 9998: the local date then exists in every zone
         return require_aware(value, name).astimezone(zone).date()
     if isinstance(value, date):
         return plain_date(value)
@@ -151,15 +164,70 @@ def local_date(value: date | datetime, zone: Any, name: str) -> date:
     )
 
 
+#: Microseconds in one step of each linear numpy unit (as a Fraction below the microsecond).
+#: A ``timedelta64`` month or year is numpy's average one (30.436875 and 365.2425 days); a
+#: ``datetime64`` month or year is a calendar one (see :func:`_raw_bounds`).
+_UNIT_US: dict[str, Fraction] = {
+    "Y": Fraction(31_556_952_000_000),
+    "M": Fraction(2_629_746_000_000),
+    "W": Fraction(7 * 86_400_000_000),
+    "D": Fraction(86_400_000_000),
+    "h": Fraction(3_600_000_000),
+    "m": Fraction(60_000_000),
+    "s": Fraction(1_000_000),
+    "ms": Fraction(1_000),
+    "us": Fraction(1),
+    "ns": Fraction(1, 10**3),
+    "ps": Fraction(1, 10**6),
+    "fs": Fraction(1, 10**9),
+    "as": Fraction(1, 10**12),
+}
+
+
+@lru_cache(maxsize=64)
+def _raw_bounds(kind: str, unit: str, count: int) -> tuple[int, int]:
+    """The least and the greatest raw int64 value of a numpy unit that stays in range.
+
+    For ``datetime64`` (``kind == "M"``) the range is :data:`_LO_US` to :data:`_HI_US`; for
+    ``timedelta64`` (``"m"``) it is 0 to :data:`MAX_DURATION_US`. Values inside these bounds
+    convert to microseconds without overflowing int64 (numpy's own conversion wraps around
+    silently), and their instants and durations lie in the range. Exact integer arithmetic.
+    """
+    if kind == "M" and unit in ("Y", "M"):
+        # calendar years / months since 1970, each value the first day of its year / month:
+        # 0003-01 and 0002-02 are the first after 0002-01-02, 9998-01 and 9998-12 the last
+        # before 9998-12-30
+        if unit == "Y":
+            lo, hi = MIN_YEAR + 1 - 1970, MAX_YEAR - 1970
+        else:
+            lo, hi = (MIN_YEAR - 1970) * 12 + 1, (MAX_YEAR - 1970) * 12 + 11
+        return -(-lo // count), hi // count
+    step = _UNIT_US[unit] * count
+    lo_us, hi_us = (_LO_US, _HI_US) if kind == "M" else (0, MAX_DURATION_US)
+    return math.ceil(lo_us / step), math.floor(hi_us / step)
+
+
 def _from_numpy(arr: npt.NDArray[Any], kind: str, name: str) -> tuple[I64, Bool]:
+    """Microseconds and a NaT mask, range-checked in the array's own unit before converting."""
     expected = "datetime64" if kind == "M" else "timedelta64"
     if arr.dtype.kind != kind:
         raise InvalidInputError(f"{name}: expected a numpy {expected} array, got dtype {arr.dtype}")
     unit, count = np.datetime_data(arr.dtype)
     if unit == "generic":
         raise InvalidInputError(f"{name}: {expected} array without a unit")
+    if not arr.dtype.isnative:  # a view of big-endian bytes as native int64 would be garbage
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     raw = arr.view(np.int64)
     nat = raw == _NAT
+    has_nat = bool(nat.any())
+    valid = raw[~nat] if has_nat else raw
+    if valid.size:
+        lo, hi = _raw_bounds(kind, unit, count)
+        least, greatest = int(valid.min()), int(valid.max())
+        if kind == "m" and least < 0:
+            raise InvalidInputError(f"{name}: negative durations cannot be added")
+        if least < lo or greatest > hi:
+            raise CalendarError(_out_of_range(kind, name))
     target = np.dtype(f"{expected}[us]")
     if count != 1 or unit in ("ns", "ps", "fs", "as"):
         # finer than a microsecond: allowed only when nothing below the microsecond is set
@@ -173,17 +241,19 @@ def _from_numpy(arr: npt.NDArray[Any], kind: str, name: str) -> tuple[I64, Bool]
     return us, nat
 
 
+def _out_of_range(kind: str, name: str) -> str:
+    if kind == "M":
+        return f"{name}: instants outside the years {MIN_YEAR} to {MAX_YEAR}"
+    return f"{name}: more business time than the years {MIN_YEAR} to {MAX_YEAR} hold"
+
+
 def instants_array(values: object, name: str) -> tuple[I64, Bool]:
     """UTC microseconds and a NaT mask from a datetime64 array or a sequence of aware datetimes."""
     if isinstance(values, np.ndarray):
         if values.dtype.kind == "O":
             values = list(values.ravel())
         else:
-            us, nat = _from_numpy(values.ravel(), "M", name)
-            valid = us[~nat]
-            if valid.size and (valid.min() < _LO_US or valid.max() > _HI_US):
-                raise CalendarError(f"{name}: instants outside the years {MIN_YEAR} to {MAX_YEAR}")
-            return us, nat
+            return _from_numpy(values.ravel(), "M", name)
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise InvalidInputError(
             f"{name}: expected a numpy datetime64 array or a sequence of aware datetimes, "
@@ -204,16 +274,21 @@ def durations_array(values: object, name: str) -> tuple[I64, Bool]:
     elif isinstance(values, (np.ndarray, Sequence)) and not isinstance(values, (str, bytes)):
         seq = list(values.ravel()) if isinstance(values, np.ndarray) else values
         us = np.fromiter(
-            (duration_us(v, f"{name}[{i}]") for i, v in enumerate(seq)),
+            (_bounded_duration_us(v, f"{name}[{i}]") for i, v in enumerate(seq)),
             dtype=np.int64,
             count=len(seq),
         )
-        nat = np.zeros(us.shape, dtype=bool)
+        return us, np.zeros(us.shape, dtype=bool)
     else:
         raise InvalidInputError(
             f"{name}: expected a numpy timedelta64 array or a sequence of timedeltas, "
             f"got {type(values).__name__}"
         )
-    if np.any((us < 0) & ~nat):
-        raise InvalidInputError(f"{name}: negative durations cannot be added")
     return us, nat
+
+
+def _bounded_duration_us(value: object, name: str) -> int:
+    us = duration_us(value, name)
+    if us > MAX_DURATION_US:  # before np.fromiter, which would overflow past int64
+        raise CalendarError(_out_of_range("m", name))
+    return us

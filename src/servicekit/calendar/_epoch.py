@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 import numpy as np
 import numpy.typing as npt
 
-from servicekit.calendar._convert import _HI_US, _LO_US, instant_us
+from servicekit.calendar._convert import _HI_US, _LO_US, MAX_DURATION_US, instant_us
 from servicekit.calendar._timeline import EPOCH, MAX_YEAR, MIN_YEAR, Timeline
 from servicekit.errors import CalendarError, InvalidInputError
 
@@ -34,7 +34,6 @@ I64 = npt.NDArray[np.int64]
 EPOCH_US_MIN: int = _LO_US
 #: The last instant business time is computed for (late in year 9998), in epoch microseconds.
 EPOCH_US_MAX: int = _HI_US
-_SPAN_US = _HI_US - _LO_US
 
 
 def to_epoch_us(value: datetime, name: str = "value") -> int:
@@ -52,10 +51,11 @@ def to_epoch_us(value: datetime, name: str = "value") -> int:
 def from_epoch_us(us: int, zone: tzinfo = UTC) -> datetime:
     """The aware datetime ``us`` microseconds after 1970-01-01T00:00Z, in ``zone`` (default UTC).
 
-    ``us`` is an integer (a Python ``int`` or a numpy integer);
+    ``us`` is an integer (a Python ``int`` or a numpy integer) and ``zone`` a ``tzinfo``;
     :class:`~servicekit.errors.InvalidInputError` otherwise, and
     :class:`~servicekit.errors.CalendarError` beyond what a ``datetime`` holds (years 1 to
-    9999). ``from_epoch_us(to_epoch_us(t), t.tzinfo) == t`` for every aware ``t``.
+    9999, in ``zone`` as well as in UTC). ``from_epoch_us(to_epoch_us(t), t.tzinfo) == t`` for
+    every aware ``t``.
     """
     if type(us) is not int:
         if isinstance(us, bool) or not isinstance(us, int | np.integer):
@@ -63,16 +63,28 @@ def from_epoch_us(us: int, zone: tzinfo = UTC) -> datetime:
                 f"us: expected an integer number of microseconds, got {type(us).__name__}"
             )
         us = int(us)
+    if not isinstance(zone, tzinfo):
+        raise InvalidInputError(f"zone: expected a tzinfo, got {type(zone).__name__}")
     try:
         return (EPOCH + timedelta(microseconds=us)).astimezone(zone)
     except OverflowError:
         raise CalendarError("us: instant outside the years a datetime holds (1 to 9999)") from None
+    except (ValueError, TypeError):  # a host's tzinfo that gives no valid offset
+        raise InvalidInputError("zone: the tzinfo gave no valid UTC offset") from None
 
 
 def _integers(values: object, name: str) -> I64:
     """``values`` as an int64 array: an integer numpy array, or a sequence of ints."""
-    arr = values if isinstance(values, np.ndarray) else np.asarray(values)
-    if arr.dtype == np.int64:
+    if isinstance(values, np.ndarray):
+        arr = values
+    else:
+        try:
+            arr = np.asarray(values)
+        except (ValueError, TypeError, OverflowError):  # ragged or otherwise not an array
+            raise InvalidInputError(
+                f"{name}: expected an integer array of microseconds, got {type(values).__name__}"
+            ) from None
+    if arr.dtype == np.int64:  # native int64 only ('>i8' differs and is converted below)
         return arr
     if arr.size == 0:
         return np.zeros(arr.shape, dtype=np.int64)
@@ -119,8 +131,8 @@ def add_many_us(timeline: Timeline, starts: object, amounts: object) -> I64:
     span = _span(int(s.min()), int(s.max()), "starts")
     if int(d.min()) < 0:
         raise InvalidInputError("amounts: negative amounts cannot be added")
-    if int(d.max()) > _SPAN_US:
+    if int(d.max()) > MAX_DURATION_US:
         raise CalendarError(
             f"amounts: more business time than the years {MIN_YEAR} to {MAX_YEAR} hold"
         )
-    return timeline.add_many_us(s, d, span)
+    return timeline.add_many_us(s, d, span, "amounts")

@@ -3,7 +3,8 @@
 An hour string is a comma-separated list of half-open intervals ``HH:MM[:SS]-HH:MM[:SS]`` of
 local wall-clock time within one day. ``24:00`` may end an interval. A shift that crosses
 midnight is written as two intervals on two days. The empty string (or ``"closed"``) means
-closed all day.
+closed all day. An hour string holds at most :data:`MAX_INTERVALS_PER_DAY` intervals (as
+written) and :data:`MAX_HOURS_CHARS` characters, which bounds what one year of a calendar holds.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from servicekit.errors import CalendarError
 
 US_PER_SECOND = 1_000_000
 US_PER_DAY = 86_400 * US_PER_SECOND
+#: The most open intervals one day's hours may hold (a split shift has two or three). It bounds
+#: a year of a calendar at 366 * 48 = 17,568 intervals, so that any year fits the timeline.
+MAX_INTERVALS_PER_DAY = 48
+#: The longest hour string accepted: 48 intervals written ``HH:MM:SS-HH:MM:SS`` with a comma and
+#: a space between take 910 characters. Longer texts are refused before parsing (and before the
+#: parse cache could keep them).
+MAX_HOURS_CHARS = 1000
 
 Intervals = tuple[tuple[int, int], ...]
 """Intervals of one day as (start, end) microseconds after local midnight, sorted, disjoint."""
@@ -34,22 +42,39 @@ def _parse_time(text: str, *, prefix: str) -> int:
     return (hh * 3600 + mm * 60 + ss) * US_PER_SECOND
 
 
-@lru_cache(maxsize=1024)
 def parse_hours(text: str, *, where: str = "") -> Intervals:
     """Parse an hour string into sorted, disjoint intervals; adjacent intervals are merged.
 
-    Raises :class:`CalendarError` for malformed, empty, inverted or overlapping intervals.
+    Raises :class:`CalendarError` for malformed, empty, inverted or overlapping intervals, for
+    more than :data:`MAX_INTERVALS_PER_DAY` intervals and for a text longer than
+    :data:`MAX_HOURS_CHARS` characters (checked before anything is parsed or cached).
     """
     if not isinstance(text, str):
         raise CalendarError(
             f"{where or 'hours'}: expected a string like '09:00-18:00', got {type(text).__name__}"
         )
+    if len(text) > MAX_HOURS_CHARS:
+        raise CalendarError(
+            f"{where or 'hours'}: longer than {MAX_HOURS_CHARS} characters"
+        )
+    return _parse_hours(text, where)
+
+
+@lru_cache(maxsize=1024)
+def _parse_hours(text: str, where: str) -> Intervals:
     stripped = text.strip()
     prefix = f"{where}: " if where else ""
     if stripped in ("", "closed"):
         return ()
     out: list[tuple[int, int]] = []
-    for number, raw in enumerate(stripped.split(","), start=1):
+    pieces_of_text = stripped.split(",")
+    if len(pieces_of_text) > MAX_INTERVALS_PER_DAY:
+        # checked before the parsing: merged intervals are never more than the written ones
+        raise CalendarError(
+            f"{prefix}{len(pieces_of_text)} intervals; a day holds at most "
+            f"{MAX_INTERVALS_PER_DAY}"
+        )
+    for number, raw in enumerate(pieces_of_text, start=1):
         at = f"{prefix}interval {number}: "  # positions, never the text (it could be anything)
         pieces = raw.strip().split("-")
         if len(pieces) != 2:
