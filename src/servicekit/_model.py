@@ -7,6 +7,7 @@ value found, each as a :class:`~servicekit.errors.Problem` (location, type, mess
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Self
 
@@ -66,6 +67,19 @@ def error_locs(exc: ValidationError) -> list[tuple[int | str, ...]]:
     return [loc for loc, _ in _errors(exc)]
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+
+
+def _safe_loc(loc: tuple[int | str, ...], extra: bool) -> tuple[int | str, ...]:
+    """A location that repeats no caller's text: a key that is not a plain identifier reads
+    ``*``, and an unknown key ``(unknown field)`` whatever it looks like (keys are free text a
+    caller chose, so they may be personal data; issue 10, item 15)."""
+    out = tuple(part if isinstance(part, int) or _NAME.match(part) else "*" for part in loc)
+    if extra and out:
+        out = (*out[:-1], "(unknown field)")
+    return out
+
+
 def describe_validation_error(exc: ValidationError) -> list[Problem]:
     """One problem per error, ``location: message (got <type>)``, without the input value.
 
@@ -74,7 +88,8 @@ def describe_validation_error(exc: ValidationError) -> list[Problem]:
     :func:`problems_error`), its ``msg`` the text after the location.
     """
     problems: list[Problem] = []
-    for loc, err in _errors(exc):
+    for raw, err in _errors(exc):
+        loc = _safe_loc(raw, err["type"] == "extra_forbidden")
         msg = str(err["msg"])
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):

@@ -500,8 +500,9 @@ def test_rejected_construction_lists_every_problem() -> None:
     problems = info.value.problems
     assert len(problems) == 6, problems
     where = [p.split(":")[0] for p in problems]
-    assert where[:5] == ["rules[0].id", "rules[1].when", "rules[2].extra", "rules[3].when.op",
-                         "default"]
+    # an unknown key is located at its mapping, not repeated (issue 10, item 15)
+    assert where[:5] == ["rules[0].id", "rules[1].when", "rules[2].(unknown field)",
+                         "rules[3].when.op", "default"]
     assert "used twice: rules[4] has the id of rules[3]" in problems[5]
     for p in problems:
         assert p in str(info.value)
