@@ -391,3 +391,24 @@ def test_instants_near_year_1_still_work() -> None:
     t = opened(at=at).reply(at=at, by=AGENT).resolve(at=at, by=AGENT, resolution="done")
     assert t.auto_close_due_at == at + timedelta(days=7)
     assert t.apply_timeouts(at + timedelta(days=8)).status == "closed"
+
+
+# -- item 7: a policy's outputs and maps are read-only too -------------------------------------
+
+
+def test_a_rules_outputs_cannot_be_changed_under_decide_and_to_json() -> None:
+    from servicekit.presets.handbook import policy
+
+    p = policy()
+    table = next(iter(p.tables.values()))
+    rule = table.rules[0]
+    before = p.to_json()
+    with pytest.raises(ReadOnlyError):
+        rule.then["x"] = "changed"  # type: ignore[index]
+    with pytest.raises(ReadOnlyError):
+        p.tables["other"] = table  # type: ignore[index]
+    if table.default is not None:
+        with pytest.raises(ReadOnlyError):
+            table.default.clear()
+    assert p.to_json() == before
+    assert p == type(p).from_json(before)

@@ -20,7 +20,8 @@ from typing import Any, NoReturn
 
 from servicekit.errors import InvalidInputError, Problem, ReadOnlyError
 
-__all__ = ["MAX_DEPTH", "MAX_INT", "FrozenDict", "FrozenList", "freeze_json", "frozen_valid"]
+__all__ = ["MAX_DEPTH", "MAX_INT", "FrozenDict", "FrozenList", "freeze_json", "frozen",
+           "frozen_valid"]
 
 #: how deep a payload may nest (lists and mappings)
 MAX_DEPTH = 64
@@ -117,6 +118,16 @@ def _freeze(where: str, value: object, loc: tuple[str | int, ...], depth: int) -
         return FrozenList([_freeze(where, v, (*loc, i), depth + 1)
                            for i, v in enumerate(value)])
     raise _problem(where, loc, f"must be JSON data (got {type(value).__name__})")
+
+
+def frozen(value: Any) -> Any:
+    """A read-only deep copy of JSON data already checked (mappings and lists become
+    :class:`FrozenDict` / :class:`FrozenList`; nothing is checked)."""
+    if isinstance(value, Mapping):
+        return FrozenDict({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return FrozenList([frozen(v) for v in value])
+    return value
 
 
 def frozen_valid(value: Any) -> Any:

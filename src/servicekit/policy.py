@@ -32,6 +32,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, PydanticSerializationError
 
 from servicekit._model import ValueModel, describe_validation_error
+from servicekit._payload import FrozenDict
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.processes import ProcessDefinition
@@ -129,6 +130,13 @@ class Policy(ValueModel):
         default_factory=dict,
         description="process definitions by name (ticket, complaint, repair…: P-01 … P-08)",
     )
+
+    @field_validator("calendars", "tables", "sla", "processes")
+    @classmethod
+    def _read_only(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """The maps cannot change under the document (what ``to_json`` writes is what the host
+        reads; issue 10, item 7)."""
+        return FrozenDict(value)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from servicekit._model import ValueModel
+from servicekit._payload import FrozenDict, frozen
 from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.rules._condition import Condition
 from servicekit.rules._eval import Pred, trace_cond
@@ -50,9 +51,10 @@ class Rule(ValueModel):
 
 def _json_outputs(value: dict[str, Any]) -> dict[str, Any]:
     """Outputs as plain JSON values: what every format writes and reads back equal (no NaN,
-    no infinity, no tuple, no non-string key, no integer over 4,300 digits, not over 64 levels)."""
+    no infinity, no tuple, no non-string key, no integer over 4,300 digits, not over 64 levels),
+    read-only, so what ``to_json`` writes is what ``decide`` answers (issue 10, item 7)."""
     try:
-        return cast(dict[str, Any], check_json(value))
+        return cast(dict[str, Any], frozen(check_json(value)))
     except ValueError as exc:
         message = str(exc)
     raise ValueError(f"outputs must be JSON values: {message}")
@@ -216,7 +218,7 @@ class DecisionTable(ValueModel):
     @classmethod
     def _json_order(cls, value: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
         ranked = _json_outputs({key: list(values) for key, values in value.items()})
-        return {key: tuple(values) for key, values in ranked.items()}
+        return FrozenDict({key: tuple(values) for key, values in ranked.items()})
 
     _compiled: tuple[tuple[str, Pred, Output], ...] = PrivateAttr()
     _default: Output | None = PrivateAttr()
