@@ -8,6 +8,7 @@ business calendar. Nothing runs in the background: a report says when to call ba
 from servicekit.sla._engine import evaluate, evaluate_many
 from servicekit.sla._policy import (
     BUILTIN_METRICS,
+    MAX_TARGET,
     Duration,
     Escalation,
     EscalationLevel,
@@ -26,6 +27,7 @@ from servicekit.sla._stages import StagedProcess, StagedState, stage_metrics
 
 __all__ = [
     "BUILTIN_METRICS",
+    "MAX_TARGET",
     "Duration",
     "Escalation",
     "EscalationLevel",

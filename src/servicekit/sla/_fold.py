@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from servicekit.calendar import from_epoch_us, to_epoch_us
-from servicekit.errors import InvalidInputError
+from servicekit.calendar import from_epoch_us
 from servicekit.events import (
     AgentReplied,
     CaseStarted,
@@ -34,10 +32,9 @@ from servicekit.events import (
     TicketResolved,
 )
 from servicekit.rules import format_hours
+from servicekit.sla._history import ONE_US, _TwoCreations
 from servicekit.sla._policy import Metric, SlaPolicy
 
-ONE_US = timedelta(microseconds=1)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CYCLIC = ("next_response", "periodic_update")
 #: the qualified selector of entering a state: ``StatusChanged:<state>``
 ENTERING = "StatusChanged:"
@@ -90,44 +87,6 @@ class _Fold:
     trace: list[str] | None = None
 
 
-def _prepare(events: Iterable[Event], now: int) -> tuple[tuple[int, Event], ...]:
-    """Order by time (stable), drop repeated ids and events after ``now``."""
-    seen: set[str] = set()
-    keep: list[tuple[int, Event]] = []
-    ordered = True
-    last = None
-    for index, ev in enumerate(events):
-        if not isinstance(ev, Event):
-            raise InvalidInputError(
-                f"events[{index}]: expected a servicekit event, got {type(ev).__name__}"
-            )
-        at = _event_us(ev, index)
-        if at > now:
-            continue  # not known yet: it neither counts nor claims its id
-        event_id = ev.event_id
-        if event_id in seen:
-            continue
-        seen.add(event_id)
-        if last is not None and at < last:
-            ordered = False
-        last = at
-        keep.append((at, ev))
-    if not ordered:
-        keep.sort(key=_by_instant)  # stable: equal instants keep their input order
-    return tuple(keep)
-
-
-def _by_instant(item: tuple[int, Event]) -> int:
-    return item[0]
-
-
-def _event_us(ev: Event, index: int) -> int:
-    at = ev.at
-    if at.tzinfo is None:  # validated events are aware; only model_construct gets here
-        return to_epoch_us(at, f"events[{index}].at")
-    return (at - EPOCH) // ONE_US
-
-
 def _facts_of(created: TicketCreated) -> dict[str, Any]:
     return {
         **created.attributes,
@@ -140,6 +99,11 @@ def _facts_of(created: TicketCreated) -> dict[str, Any]:
 
 def _case_facts(started: CaseStarted) -> dict[str, Any]:
     return {**started.fields, "process": started.process, "customer_id": started.customer_id}
+
+
+#: the most target sets memoised per policy: a ticket's four facts are free text, so many
+#: distinct tickets could otherwise grow the memo without bound (it starts again when full)
+_MEMO_LIMIT = 4096
 
 
 def _targets(policy: SlaPolicy, facts: dict[str, Any], memo: bool) -> dict[str, int]:
@@ -157,6 +121,8 @@ def _targets(policy: SlaPolicy, facts: dict[str, Any], memo: bool) -> dict[str, 
     found: dict[str, int] | None = cache.get(key)
     if found is None:
         chosen = policy.select(facts)
+        if len(cache) >= _MEMO_LIMIT:
+            cache.clear()
         found = cache[key] = {metric: td // ONE_US for metric, td in chosen.items()}
     return found
 
@@ -283,6 +249,7 @@ class _Folder:
         self.paused = False
         self.replied = False  # a public agent reply happened
         self.finished = False  # resolved, closed or cancelled
+        self.began = False  # a creation event was folded
 
     def note(self, t: int, text: str) -> None:
         if self.trace is not None:
@@ -342,7 +309,13 @@ class _Folder:
                 self.follow_status(t, kind)
 
     def begin(self, facts: dict[str, Any], *, memo: bool) -> None:
-        """A creation event: the facts targets are chosen by, in the status it implies."""
+        """A creation event: the facts targets are chosen by, in the status it implies.
+
+        A history has one: a second would restart the clocks (the engine reports it with the
+        positions of both)."""
+        if self.began:
+            raise _TwoCreations
+        self.began = True
         self.out.facts = facts
         self.memo = memo
         self.targets = _targets(self.policy, facts, memo)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -17,18 +17,51 @@ from pydantic import (
 
 from servicekit._model import NameSet, ValueModel
 from servicekit.calendar import BusinessCalendar
-from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.errors import InvalidInputError, PolicyError, ServiceKitError
 from servicekit.events import Event, event_class, event_types
 from servicekit.rules import DecisionTable, Duration, not_negative, read_duration
 
-__all__ = ["BUILTIN_METRICS", "Duration", "Escalation", "EscalationLevel", "Metric", "SlaPolicy"]
+__all__ = [
+    "BUILTIN_METRICS",
+    "MAX_TARGET",
+    "Duration",
+    "Escalation",
+    "EscalationLevel",
+    "Metric",
+    "SlaPolicy",
+]
 
 BUILTIN_METRICS = ("first_response", "next_response", "periodic_update", "resolution")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
+#: The longest target a clock may have: ten years (of 365 days) of business time. SLA targets
+#: are minutes to weeks; the bound keeps every amount the engine computes (a target plus one
+#: microsecond, a warning's fraction of it) far inside int64 microseconds and the calendar's
+#: years, so a policy cannot make the arithmetic overflow or the calendar build millennia.
+MAX_TARGET = timedelta(days=3650)
+_ZERO = timedelta(0)
+_TARGET_RANGE = "a target is a duration from 0 to 3650 days"
 
-def _nonnegative(value: timedelta) -> timedelta:
-    return not_negative(value, "a target")
+
+def _in_range(value: timedelta) -> timedelta:
+    not_negative(value, "a target")
+    if value > MAX_TARGET:
+        raise ValueError(f"{_TARGET_RANGE} (ten years)")
+    return value
+
+
+def _target_output(raw: object) -> timedelta | None:
+    """A target table's output for a metric as a target, or None when it is not one."""
+    if isinstance(raw, str):
+        try:
+            target = read_duration(raw)
+        except PolicyError:
+            return None
+    else:
+        target = raw
+    if not isinstance(target, timedelta) or not _ZERO <= target <= MAX_TARGET:
+        return None
+    return target
 
 
 
@@ -106,7 +139,7 @@ class Metric(ValueModel):
     @field_validator("target")
     @classmethod
     def _target(cls, value: timedelta | None) -> timedelta | None:
-        return None if value is None else _nonnegative(value)
+        return None if value is None else _in_range(value)
 
 
 class EscalationLevel(ValueModel):
@@ -189,7 +222,7 @@ class SlaPolicy(ValueModel):
     def _targets(cls, value: dict[str, dict[str, timedelta]]) -> dict[str, dict[str, timedelta]]:
         for by_priority in value.values():
             for target in by_priority.values():
-                _nonnegative(target)
+                _in_range(target)
         return value
 
     @field_validator("warn_at")
@@ -206,21 +239,18 @@ class SlaPolicy(ValueModel):
         if len({m.name for m in self.metrics}) != len(self.metrics):
             problems.append("two custom metrics share a name")
         for section, names in (
-            ("targets", self.targets),
-            ("metric_calendars", self.metric_calendars),
-            ("public_commitments", self.public_commitments),
+            ("targets", list(self.targets)),
+            ("metric_calendars", list(self.metric_calendars)),
+            ("public_commitments", sorted(self.public_commitments)),
         ):
-            unknown = sorted(set(names) - known)
-            if unknown:
-                problems.append(f"{section}: unknown metric(s) {', '.join(unknown)}")
+            problems += _unknown(section, names, known)
         if self.escalation is not None:
-            for lv in self.escalation.levels:
-                unknown = sorted(set(lv.metrics) - known)
-                if unknown:
-                    problems.append(f"escalation level {lv.level}: unknown metric(s) "
-                                    f"{', '.join(unknown)}")
+            for i, lv in enumerate(self.escalation.levels):
+                problems += _unknown(f"escalation.levels[{i}].metrics", lv.metrics, known)
         if self.public_commitments and self.remedy_table is None:
             problems.append("public_commitments need a remedy_table (K-06)")
+        if self.target_table is not None:
+            problems += _bad_outputs(self.target_table, known)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -230,6 +260,8 @@ class SlaPolicy(ValueModel):
         return BUILTIN_METRICS + tuple(m.name for m in self.metrics)
 
     def calendar_for(self, metric: str) -> BusinessCalendar:
+        if not isinstance(metric, str):
+            raise InvalidInputError(f"metric: expected a metric name, got {type(metric).__name__}")
         return self.metric_calendars.get(metric, self.calendar)
 
     def select(self, facts: Mapping[str, Any]) -> dict[str, timedelta]:
@@ -241,6 +273,8 @@ class SlaPolicy(ValueModel):
         table's outputs override both (for a ``collect`` table, later rules override earlier
         ones).
         """
+        if type(facts) is not dict and not isinstance(facts, Mapping):  # the engine's: dicts
+            raise InvalidInputError(f"facts: expected a mapping, got {type(facts).__name__}")
         priority = facts.get("priority")
         out = {m.name: m.target for m in self.metrics if m.target is not None}
         out.update(
@@ -257,11 +291,28 @@ class SlaPolicy(ValueModel):
                 for metric, raw in output.items():
                     if metric not in known:
                         continue  # other outputs (a queue, a team) are not targets
-                    target = read_duration(raw)
-                    if not isinstance(target, timedelta):
-                        raise PolicyError(
-                            f"target_table {self.target_table.name!r}: output {metric!r} is "
-                            "not a duration"
-                        )
-                    out[metric] = _nonnegative(target)
+                    target = _target_output(raw)
+                    if target is None:  # checked when the policy was made; built unchecked
+                        raise PolicyError(f"target_table: the output for a metric is not a "
+                                          f"target ({_TARGET_RANGE}), got "
+                                          f"{type(raw).__name__}")
+                    out[metric] = target
         return out
+
+
+def _unknown(section: str, names: Iterable[str], known: set[str]) -> list[str]:
+    """Problems for the names that are no metric, by position (the names are the author's)."""
+    return [f"{section}: the name at position {i} is an unknown metric (built-in: "
+            f"{', '.join(BUILTIN_METRICS)}; or a custom metric's name)"
+            for i, name in enumerate(names) if name not in known]
+
+
+def _bad_outputs(table: DecisionTable, known: set[str]) -> list[str]:
+    """Problems for target table outputs that name a metric but are no target."""
+    places = [(f"target_table.rules[{i}].then", rule.then) for i, rule in enumerate(table.rules)]
+    if table.default is not None:
+        places.append(("target_table.default", table.default))
+    return [f"{place}: the output for a metric is not a target ({_TARGET_RANGE}; text such "
+            f"as '4h' or a timedelta), got {type(raw).__name__}"
+            for place, then in places for metric, raw in then.items()
+            if metric in known and _target_output(raw) is None]

@@ -8,7 +8,7 @@ columns, which it also gives as numpy arrays.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -20,7 +20,8 @@ from servicekit.calendar import from_epoch_us, to_epoch_us
 from servicekit.events import Event
 from servicekit.rules import Decision, format_hours
 from servicekit.sla._batch import _STATES, State, _Amounts, _Columns
-from servicekit.sla._fold import CYCLIC, ONE_US, _Fold, _fold, _prepare
+from servicekit.sla._fold import CYCLIC, _Fold, _fold
+from servicekit.sla._history import ONE_US, _prepare
 from servicekit.sla._policy import SlaPolicy
 
 
@@ -172,7 +173,10 @@ class SlaReport(Mapping[str, MetricStatus]):
         return self._source
 
     def __getitem__(self, metric: str) -> MetricStatus:
-        return self._statuses[metric]
+        found = self._statuses.get(metric)
+        if found is None:  # a KeyError without the key: names are the caller's text
+            raise KeyError("no such metric tracked in this report")
+        return found
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._statuses)
@@ -234,11 +238,11 @@ class SlaReport(Mapping[str, MetricStatus]):
         (or the breach). For a later ``now``, running clocks are projected as if nothing else
         happens; paused, stopped and cancelled clocks reach no further level.
         """
+        at = self._now if now is None else to_epoch_us(now, "now")
         policy = self._policy
         ladder = policy.escalation
         if ladder is None:
             return Escalations((), None)
-        at = self._now if now is None else to_epoch_us(now, "now")
         first_level = len(policy.warn_at) + 2
         amounts_of = _Amounts(policy)
         zone = policy.calendar.zone
@@ -329,21 +333,26 @@ class SlaBatch(Mapping[str, SlaReport]):
     flat columns for a data frame, without building any.
     """
 
-    __slots__ = ("_columns", "_events", "_index")
+    __slots__ = ("_columns", "_events", "_index", "_offsets")
 
-    def __init__(self, columns: _Columns, events: Mapping[str, Iterable[Event]]) -> None:
+    def __init__(self, columns: _Columns, events: list[Event], offsets: list[int]) -> None:
         self._columns = columns
+        # the histories, copied at the boundary, end to end: the i-th ticket's are
+        # events[offsets[i]:offsets[i + 1]] (explain() and remedies() fold them again)
         self._events = events
+        self._offsets = offsets
         self._index = {tid: i for i, tid in enumerate(columns.ticket_ids)}
 
     def __getitem__(self, ticket_id: str) -> SlaReport:
-        index = self._index[ticket_id]
+        index = self._index.get(ticket_id)
+        if index is None:  # a KeyError without the key: ids may be personal data
+            raise KeyError("no such ticket in this batch")
         cols = self._columns
         policy, now = cols.policy, cols.now[index]
-        events = self._events[ticket_id]
+        history = self._events[self._offsets[index]:self._offsets[index + 1]]
 
         def refold() -> _Fold:
-            return _fold(policy, _prepare(events, now), ticket_id, now)
+            return _fold(policy, _prepare(history, now, ticket_id), ticket_id, now)
 
         return _report_of(cols, index, refold)
 

@@ -9,15 +9,17 @@ import the processes (they sit beside the SLA engine, not below it): it reads th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from servicekit.errors import PolicyError
 from servicekit.rules import format_hours
 from servicekit.sla._policy import Metric
 
 __all__ = ["StagedProcess", "StagedState", "StagedTransition", "stage_metrics"]
+
+T = TypeVar("T")
 
 
 class StagedState(Protocol):
@@ -85,22 +87,9 @@ def stage_metrics(process: StagedProcess) -> tuple[Metric, ...]:
     repair_triaged ('CaseStarted:repair',) ('StatusChanged:triaged',) ('StatusChanged:routed', 'StatusChanged:completed') 0:05:00
     repair_completed ('CaseStarted:repair',) ('StatusChanged:completed',) ('StatusChanged:routed',) 1 day, 0:00:00
     """  # noqa: E501 - a doctest's output line
-    name = getattr(process, "name", None)
-    states = getattr(process, "states", None)
-    if not isinstance(name, str) or states is None:
-        raise PolicyError(
-            f"process: expected a process definition (name and states), got "
-            f"{type(process).__name__}"
-        )
-    finals = [s.id for s in states if s.final]
+    name, states, back = _read(process)
     ids = [s.id for s in states]
-    transitions = getattr(process, "transitions", None)
-    back: dict[str, set[str]] | None = None
-    if transitions is not None:
-        back = {i: set() for i in ids}
-        for t in transitions:
-            if t.target is not None and t.target in back:
-                back[t.target].update(t.sources)
+    finals = [s.id for s in states if s.final]
     out = []
     for state in states:
         deadline = state.deadline
@@ -124,6 +113,70 @@ def stage_metrics(process: StagedProcess) -> tuple[Metric, ...]:
                         f"{format_hours(deadline)} of its start",
         ))
     return tuple(out)
+
+
+class _State(NamedTuple):
+    id: str
+    final: bool
+    deadline: timedelta | None
+    deadline_rule: str
+
+
+_SHAPE = ("expected a process definition (a name, states with id, final, deadline and "
+          "deadline_rule, and optionally transitions with sources and target)")
+
+
+def _read(process: object) -> tuple[str, tuple[_State, ...], dict[str, set[str]] | None]:
+    """The shape of ``process``, each part read once (any iterables will do) and checked: its
+    name, its states and, when it has transitions, from which states each state is entered
+    (None: no transitions). A wrong shape is a :class:`PolicyError` naming the place."""
+    name = getattr(process, "name", None)
+    raw_states = getattr(process, "states", None)
+    if not isinstance(name, str) or raw_states is None:
+        raise PolicyError(f"process: {_SHAPE}, got {type(process).__name__}")
+    states = _parts(raw_states, "process.states", _state)
+    transitions = getattr(process, "transitions", None)
+    if transitions is None:
+        return name, states, None
+    back: dict[str, set[str]] = {s.id: set() for s in states}
+    for sources, target in _parts(transitions, "process.transitions", _move):
+        if target is not None and target in back:
+            back[target].update(sources)
+    return name, states, back
+
+
+def _parts(items: Any, place: str, read: Callable[[Any], T | None]) -> tuple[T, ...]:
+    """Each of ``items`` read by ``read`` (None: not of the expected shape), once."""
+    out: list[T] = []
+    where, got = place, type(items).__name__
+    try:
+        for i, item in enumerate(items):
+            where, got = f"{place}[{i}]", type(item).__name__
+            part = read(item)
+            if part is None:
+                break
+            out.append(part)
+        else:
+            return tuple(out)
+    except (AttributeError, TypeError):
+        pass  # raised below, outside the handler: nothing of the input on __context__
+    raise PolicyError(f"{where}: {_SHAPE}, got {got}")
+
+
+def _state(s: Any) -> _State | None:
+    state = _State(s.id, s.final, s.deadline, s.deadline_rule)
+    if isinstance(state.id, str) and isinstance(state.final, bool) and isinstance(
+            state.deadline_rule, str) and (state.deadline is None
+                                           or isinstance(state.deadline, timedelta)):
+        return state
+    return None
+
+
+def _move(t: Any) -> tuple[tuple[str, ...], str | None] | None:
+    sources, target = tuple(t.sources), t.target
+    if all(isinstance(x, str) for x in sources) and (target is None or isinstance(target, str)):
+        return sources, target
+    return None
 
 
 def _reaching(goal: str, back: dict[str, set[str]]) -> set[str]:
