@@ -53,13 +53,10 @@ def _errors(exc: ValidationError) -> list[tuple[tuple[int | str, ...], Any]]:
     (A list whose item failed also reports being too short; the item's error says it all.)
     """
     pairs = [(_clean(tuple(err["loc"])), err) for err in exc.errors(include_url=False)]
-    locs = [loc for loc, _ in pairs]
-    return [
-        (loc, err)
-        for loc, err in pairs
-        if err["type"] != "too_short"
-        or not any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
-    ]
+    # every proper prefix of every location, once: linear in the errors (a check of each
+    # against each was quadratic, 0.7 s for 4,000 errors)
+    deeper = {loc[:n] for loc, _ in pairs for n in range(len(loc))}
+    return [(loc, err) for loc, err in pairs if err["type"] != "too_short" or loc not in deeper]
 
 
 def error_locs(exc: ValidationError) -> list[tuple[int | str, ...]]:
