@@ -69,7 +69,17 @@ SNIPPETS = (
     '"when": {"field": "vip\\n", "op": "==", "value": true}', '"id": "send"', "states",
     "current_state", "error", "---\n", "...\n", "%YAML 1.1\n", "#", "\\", '"""', "'''",
     "[" + ", ".join(["0"] * 300) + "]", "exists(" * 70,
+    # an expensive scalar and its aliases: condition text parsed again at each use took 19 s
+    "when: &c '" + " or ".join(["a"] * 1_000) + "'", "\n- {id: z, when: *c}",
 )
+
+
+def aliased_conditions(terms: int, uses: int) -> str:
+    """A YAML policy of one condition of ``terms`` paths and ``uses`` rules aliasing it."""
+    condition = " or ".join(["a"] * terms)
+    rules = [f"    - {{id: r0, when: &c '{condition}', then: {{}}}}\n"]
+    rules += [f"    - {{id: r{i}, when: *c, then: {{}}}}\n" for i in range(1, uses + 1)]
+    return "version: '1'\ntables:\n  t:\n    name: t\n    rules:\n" + "".join(rules)
 
 
 def decode(data: bytes) -> tuple[str, str | bytes]:

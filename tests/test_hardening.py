@@ -5,6 +5,7 @@ Only the classes fixed so far are here; the issue lists the rest.
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
@@ -13,11 +14,20 @@ import pytest
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.policy import Policy
+from servicekit.presets.handbook import policy as handbook_policy
 from servicekit.processes import StateDef, Timeout
 from servicekit.rules import Condition, parse_duration
 from servicekit.sla import EscalationLevel, Metric
 
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
+
+
+def _with_timeout(after: str) -> str:
+    """The handbook preset as JSON, the ticket's ``resolved`` timeout after ``after``."""
+    doc = json.loads(handbook_policy().to_json())
+    state = next(s for s in doc["processes"]["ticket"]["states"] if s["id"] == "resolved")
+    state["timeout"]["after"] = after
+    return json.dumps(doc)
 
 
 # -- item 14: identifier patterns matched before a trailing newline ---------------------------
@@ -32,7 +42,10 @@ ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
                      id="process-state-id"),
         pytest.param(lambda: Metric(name="stage\n", start_on="TicketCreated",
                                     stop_on="TicketResolved"), id="sla-metric-name"),
-        pytest.param(lambda: parse_duration("4h\n"), id="duration-text"),
+        # through the policy path (read_duration stripped the text before parsing it)
+        pytest.param(lambda: Timeout(after="4h\n", event="expire"), id="duration-text"),
+        pytest.param(lambda: Policy.from_json(_with_timeout("7d\n")),
+                     id="duration-text-in-a-policy"),
     ],
 )
 def test_identifier_patterns_refuse_a_trailing_newline(build: object) -> None:
@@ -48,6 +61,8 @@ def test_the_same_names_without_the_newline_are_accepted() -> None:
     assert StateDef(id="open", label="Open", label_zh="处理中").id == "open"
     assert Metric(name="stage", start_on="TicketCreated", stop_on="TicketResolved")
     assert parse_duration("4h") == timedelta(hours=4)
+    assert Timeout(after=" 4h", event="expire").after == timedelta(hours=4)
+    assert Policy.from_json(_with_timeout("7d")) == handbook_policy()
 
 
 # -- item 14: Unicode digits read as ASCII ones -----------------------------------------------

@@ -28,7 +28,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError, PydanticSerializationError
 
 from servicekit._model import ValueModel, describe_validation_error
@@ -37,6 +43,7 @@ from servicekit.calendar import BusinessCalendar
 from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.processes import ProcessDefinition
 from servicekit.rules import DecisionTable
+from servicekit.rules._condition import MAX_POLICY_CONDITION_TEXT, condition_budget
 from servicekit.rules._values import MAX_INT_DIGITS
 from servicekit.sla import SlaPolicy
 
@@ -46,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_DOCUMENT_VALUES",
     "MAX_EXPORT_LENGTH",
+    "MAX_POLICY_CONDITION_TEXT",
     "MAX_PROBLEMS",
     "MAX_TEXT_LENGTH",
     "MAX_YAML_ALIASES",
@@ -145,6 +153,15 @@ class Policy(ValueModel):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _bounded_conditions(cls, data: Any, handler: ModelWrapValidatorHandler[Policy]) -> Policy:
+        """The document's conditions are held to :data:`MAX_POLICY_CONDITION_TEXT` characters
+        in all, each distinct text parsed once (a YAML alias of a long condition was parsed
+        again at each of its uses: 11 KB took 19 s)."""
+        with condition_budget():
+            return handler(data)
 
     @model_validator(mode="after")
     def _exportable(self) -> Policy:
@@ -262,10 +279,20 @@ class Policy(ValueModel):
         return self.model_dump_json(indent=indent, exclude_defaults=True)
 
     def to_yaml(self) -> str:
+        """The policy as YAML: block style, lines never folded; in flow style (one line,
+        about as long as compact JSON) if block style would be longer than
+        :data:`MAX_TEXT_LENGTH`, so every policy's YAML export loads again (issue 10: a long
+        string nested 60 lists deep, 49 KB of JSON, was written as 2.6 MB of YAML)."""
         import yaml
 
         data = json.loads(self.model_dump_json(exclude_defaults=True))
-        return str(yaml.dump(data, Dumper=_yaml_dumper(), allow_unicode=True, sort_keys=False))
+        # width: PyYAML folds long scalars over lines, each indented as deep as the value
+        text = str(yaml.dump(data, Dumper=_yaml_dumper(), allow_unicode=True, sort_keys=False,
+                             width=_YAML_WIDTH))
+        if len(text) <= MAX_TEXT_LENGTH:
+            return text
+        return str(yaml.dump(data, Dumper=_yaml_dumper(), allow_unicode=True, sort_keys=False,
+                             width=_YAML_WIDTH, default_flow_style=True))
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
@@ -283,6 +310,10 @@ class Policy(ValueModel):
         new = json.loads(other.model_dump_json())
         return list(_diff(old, new, ""))
 
+
+
+#: PyYAML's line width for exports: no line is folded (beyond every text a policy can hold)
+_YAML_WIDTH = 2**31 - 1
 
 
 @cache
@@ -436,11 +467,16 @@ def _parse_toml(text: str) -> Parsed:
     raise _whole("toml_invalid", message)
 
 
-_DIGIT_RUN = re.compile(rf"[0-9][0-9_]{{{MAX_INT_DIGITS},}}")
+#: A run of digits (and underscores), matched once each: ``finditer`` resumes after a run, so
+#: the scan is linear. (A search for a run of 4,301 rescanned every run from each of its
+#: digits: 225 runs of 4,299 digits took 5 s.)
+_DIGIT_RUN = re.compile(r"[0-9][0-9_]*")
 
 
 def _long_int_reason(text: str) -> str:
-    found = _DIGIT_RUN.search(text)
+    found = next((run for run in _DIGIT_RUN.finditer(text)
+                  if run.end() - run.start() > MAX_INT_DIGITS
+                  and len(run.group().replace("_", "")) > MAX_INT_DIGITS), None)
     line = f" (line {text.count(chr(10), 0, found.start()) + 1})" if found else ""
     return f"an integer has more than {MAX_INT_DIGITS} digits{line}"
 

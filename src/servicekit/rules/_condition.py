@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from pydantic import ConfigDict, GetJsonSchemaHandler, PrivateAttr, RootModel, model_validator
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from servicekit._model import RaisesServiceKitErrors
 from servicekit.errors import PolicyError, ServiceKitError
@@ -28,6 +30,60 @@ from servicekit.rules._text import (
 #: itself is checked on the built condition, as the text form's is (each data-form node is at
 #: most three values: ``{"exists": "a"}`` is one node of the text ``exists(a)``).
 _MAX_DATA_VALUES = 4 * MAX_NODES
+
+
+#: The most condition text one policy document may have validated, in characters: each
+#: condition counts the longer of the text given and the text it is written as
+#: (``str(condition)``, what an export writes), data-form conditions their written text, and
+#: a text that occurs again in the document (a YAML alias, a copied condition) counts once and
+#: is parsed once. Validating condition text costs up to about 10 µs a character (``a or a or
+#: …``: one node every 5 characters), so this bounds a policy's conditions to about 2 s of CPU
+#: however its text is written (1 MB of YAML aliases of one condition, or 1 MB of distinct
+#: conditions); a 64 KB document holds 64 KB of distinct condition text at most. Twice the
+#: length limit of one condition; the handbook preset's conditions are about 3,000 characters.
+MAX_POLICY_CONDITION_TEXT = 2 * MAX_LENGTH
+
+
+class _Budget:
+    """The condition text one document may still have validated, and the conditions it has
+    validated already, by their text (issue 10: an alias of a long condition was parsed again
+    at each use)."""
+
+    __slots__ = ("done", "failed", "left", "memo", "parsing", "shared")
+
+    def __init__(self, characters: int) -> None:
+        self.left = characters
+        self.memo: dict[str, CondNode] = {}  # text -> its checked, collapsed tree
+        self.shared: dict[int, dict[str, Any]] = {}  # id of such a tree -> its compiled forms
+        self.failed: dict[str, str] = {}  # text -> why it was refused
+        self.done: set[int] = set()  # ids of the trees in memo (kept alive by it)
+        self.parsing: dict[int, tuple[str, CondNode]] = {}  # id of a parsed tree -> its text
+
+    def charge(self, characters: int) -> None:
+        self.left -= characters
+        if self.left < 0:
+            raise PydanticCustomError(
+                "policy_too_large",
+                f"the policy's conditions are longer than {MAX_POLICY_CONDITION_TEXT:,} "
+                "characters in all",
+            )
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("servicekit_condition_budget", default=None)
+
+
+@contextmanager
+def condition_budget(characters: int = MAX_POLICY_CONDITION_TEXT) -> Iterator[None]:
+    """Hold the conditions validated inside to ``characters`` of text in all, each distinct
+    text parsed once (a policy document validates within one; nested uses share the outer)."""
+    if _BUDGET.get() is not None:
+        yield
+        return
+    token = _BUDGET.set(_Budget(characters))
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
 
 
 def _check_size(data: Any) -> None:
@@ -87,6 +143,9 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
     error_class: ClassVar[type[ServiceKitError]] = PolicyError
 
     _fn: Pred | None = PrivateAttr(default=None)
+    #: the compiled predicate and written text, shared by the conditions of one document with
+    #: the same text (a YAML alias used a thousand times is compiled and written once)
+    _shared: dict[str, Any] | None = PrivateAttr(default=None)
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -105,7 +164,23 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
     @classmethod
     def _accept_text(cls, data: Any) -> Any:
         if isinstance(data, str):
-            return parse_condition(data, canonical=False)  # checked once built, as data is
+            budget = _BUDGET.get()
+            if budget is None:
+                return parse_condition(data, canonical=False)  # checked once built, as data is
+            known = budget.memo.get(data)
+            if known is not None:  # the same text again: parsed and checked once
+                return known
+            reason = budget.failed.get(data)
+            if reason is not None:
+                raise ValueError(reason)
+            budget.charge(len(data))  # before the work
+            try:
+                node = parse_condition(data, canonical=False)
+            except PolicyError as exc:
+                budget.failed[data] = str(exc)
+                raise
+            budget.parsing[id(node)] = (data, node)
+            return node
         if isinstance(data, Condition):
             return data.root
         _check_size(data)
@@ -113,6 +188,36 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
 
     @model_validator(mode="after")
     def _limit_depth(self) -> Condition:
+        budget = _BUDGET.get()
+        if budget is not None and id(self.root) in budget.done:
+            # a text seen before in this document: checked then, and compiled and written
+            # out once for all its uses
+            private = self.__pydantic_private__
+            if private is not None:
+                private["_shared"] = budget.shared[id(self.root)]
+            return self
+        text, _ = budget.parsing.pop(id(self.root), ("", None)) if budget else ("", None)
+        try:
+            written = self._checked()
+        except (ValueError, PolicyError) as exc:
+            if text and budget is not None:
+                budget.failed[text] = str(exc)
+            raise
+        if budget is not None:
+            # counted as written out: what loads is written as text that loads again
+            budget.charge(max(0, written - len(text)))
+            if text:
+                shared: dict[str, Any] = {}
+                budget.memo[text] = self.root
+                budget.done.add(id(self.root))
+                budget.shared[id(self.root)] = shared
+                private = self.__pydantic_private__
+                if private is not None:
+                    private["_shared"] = shared
+        return self
+
+    def _checked(self) -> int:
+        """Check the tree and collapse it; the length of the text it is written as."""
         if tree_depth(self.root) > MAX_DEPTH:
             raise ValueError(f"condition nested deeper than {MAX_DEPTH} levels")
         collapsed = _collapse(self.root)
@@ -120,8 +225,7 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
             self.__dict__["root"] = collapsed
         # Both forms are held to the limits of the text the condition is written as, so that
         # what loads is written out as text that loads again (issue 10, item 4).
-        check_canonical(collapsed)
-        return self
+        return check_canonical(collapsed)
 
     @classmethod
     def parse(
@@ -144,7 +248,13 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
         private = self.__pydantic_private__
         fn: Pred | None = private.get("_fn") if private is not None else None
         if fn is None:
-            fn = self._fn = compile_cond(self.root)
+            shared = private.get("_shared") if private is not None else None
+            fn = shared.get("fn") if shared is not None else None
+            if fn is None:
+                fn = compile_cond(self.root)
+                if shared is not None:
+                    shared["fn"] = fn
+            self._fn = fn
         return fn
 
     def explain(self, facts: Any) -> str:
@@ -154,7 +264,14 @@ class Condition(RaisesServiceKitErrors, RootModel[Cond]):
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        return render_cond(self.root)
+        private = self.__pydantic_private__
+        shared = private.get("_shared") if private is not None else None
+        if shared is None:
+            return render_cond(self.root)
+        text: str | None = shared.get("text")
+        if text is None:
+            text = shared["text"] = render_cond(self.root)
+        return text
 
     def __repr__(self) -> str:
         return f"Condition({render_cond(self.root)!r})"

@@ -16,7 +16,9 @@ def read_duration(value: object) -> object:
     """Text such as ``"4h"`` as a ``timedelta``; anything else (a ``timedelta``, ISO 8601 text
     for pydantic, a wrong type for the caller to reject) unchanged."""
     if isinstance(value, str) and not value.startswith(("P", "-P")):
-        return parse_duration(value.strip())
+        # not stripped: "4h\n" is refused, as every identifier with a trailing newline is
+        # (issue 10, item 14); surrounding spaces are still read
+        return parse_duration(value.strip(" \t"))
     return value
 
 

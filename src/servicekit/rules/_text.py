@@ -408,15 +408,18 @@ def canonical_size(node: CondNode) -> tuple[int, int]:
 def check_canonical(
     node: CondNode, *, max_length: int = MAX_LENGTH, max_depth: int = MAX_DEPTH,
     max_nodes: int = MAX_NODES,
-) -> None:
-    """Raise :class:`PolicyError` unless ``render_cond(node)`` parses within the limits."""
+) -> int:
+    """Raise :class:`PolicyError` unless ``render_cond(node)`` parses within the limits; its
+    length if it does."""
     nodes, depth = canonical_size(node)
     if depth > max_depth + 1:
         raise PolicyError(f"condition nested deeper than {max_depth} levels")
     if nodes > max_nodes:
         raise PolicyError(f"condition has more than {max_nodes} nodes")
-    if len(render_cond(node)) > max_length:
+    length = len(render_cond(node))
+    if length > max_length:
         raise PolicyError(f"condition text longer than {max_length} characters")
+    return length
 
 
 def _generic_depth(g: _G) -> int:
