@@ -10,7 +10,7 @@ import copy
 import json
 import pickle
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -375,8 +375,8 @@ def test_a_frozen_model_refused_change_leaves_no_validation_error_on_the_chain()
 
 @pytest.mark.parametrize(
     "at",
-    [datetime(9999, 12, 30, tzinfo=UTC), datetime(9999, 12, 31, 23, tzinfo=NY),
-     datetime(9999, 12, 31, 20, tzinfo=timezone(-timedelta(hours=5)))],
+    [datetime(9999, 12, 30, tzinfo=UTC), datetime(9999, 12, 31, 18, tzinfo=NY),
+     datetime(9999, 12, 31, 18, tzinfo=timezone(-timedelta(hours=5)))],
     ids=["utc", "zone", "offset"],
 )
 def test_a_timeout_past_year_9999_is_invalid_input_not_an_overflow(at: datetime) -> None:
@@ -384,6 +384,22 @@ def test_a_timeout_past_year_9999_is_invalid_input_not_an_overflow(at: datetime)
     for ask in (lambda: t.auto_close_due_at, lambda: t.apply_timeouts(at)):
         with pytest.raises(InvalidInputError, match="outside the years"):
             ask()
+
+
+@pytest.mark.parametrize(
+    "at",
+    [datetime(9999, 12, 31, 23, tzinfo=NY), datetime(1, 1, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo")),
+     datetime(9999, 12, 31, 20, tzinfo=timezone(-timedelta(hours=5)))],
+    ids=["zone-after-9999", "zone-before-year-1", "offset-after-9999"],
+)
+def test_an_instant_no_store_can_keep_is_refused_on_the_way_in(at: datetime,
+                                                               tmp_path: Path) -> None:
+    # it used to be accepted, then to_dict() raised (year 1 in Tokyo) or SQLite wrote a row
+    # that load() called corrupt (9999-12-31 23:00 in New York)
+    for build in (lambda: opened(at=at),
+                  lambda: StatusChanged(stream_id="T-1", at=at, status="open")):
+        with pytest.raises(InvalidInputError, match="outside the years"):
+            build()
 
 
 def test_instants_near_year_1_still_work() -> None:
@@ -412,3 +428,116 @@ def test_a_rules_outputs_cannot_be_changed_under_decide_and_to_json() -> None:
             table.default.clear()
     assert p.to_json() == before
     assert p == type(p).from_json(before)
+
+
+# -- found in review: the same classes, by other doors -----------------------------------------
+
+
+class _Delegating(tzinfo):
+    """A zone a store cannot name (as dateutil's, pytz's or ZoneInfo.from_file's), with New
+    York's rules and folds."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None if dt is None else dt.replace(tzinfo=NY).utcoffset()
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None if dt is None else dt.replace(tzinfo=NY).dst()
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None if dt is None else dt.replace(tzinfo=NY).tzname()
+
+
+def test_an_instant_in_a_zone_without_a_key_round_trips_at_its_offset(tmp_path: Path) -> None:
+    at = datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=_Delegating())
+    t = opened(at=at)
+    assert t.history[0].at.utcoffset() == timedelta(hours=-5)  # the second 01:30
+    assert t.history[0].at.astimezone(UTC) == at.astimezone(UTC)
+    assert Event.from_dict(json.loads(json.dumps(t.history[0].to_dict()))) == t.history[0]
+    store = SqliteEventStore(tmp_path / "events.db")
+    try:
+        store.append("T-1", t.history, 0)
+        assert Ticket.replay(store.load("T-1")) == t
+    finally:
+        store.close()
+
+
+def test_model_copy_validates_what_it_changes() -> None:
+    ev = opened().history[0]
+    with pytest.raises(InvalidInputError):
+        ev.model_copy(update={"attributes": {"n": 2**80, "o": {1, 2}}})
+    copied = ev.model_copy(update={"attributes": {"note": ["a"]}, "roles": {"lead"}})
+    assert isinstance(copied.attributes, FrozenDict)
+    assert copied.roles == frozenset({"lead"})
+    with pytest.raises(ReadOnlyError):
+        copied.attributes["note"].append("b")
+    assert ev.model_copy() is ev  # immutable: no copy needed
+
+
+def test_the_documented_migration_adds_roles_that_replay_reads() -> None:
+    # docs/tickets.md: ev.model_copy(update={"roles": {"agent"}}) on events stored without
+    # roles; a set used to reach the replay's cache and raise TypeError (unhashable)
+    t = opened().reply(at=T0 + H, by=AGENT)
+    old = [ev.model_copy(update={"roles": None}) for ev in t.history]
+    with pytest.raises(InvalidInputError, match="not recorded"):
+        Ticket.replay(old)
+    assert Ticket.replay([ev.model_copy(update={"roles": {"agent"}}) for ev in old]) == t
+
+
+def test_replay_does_not_repeat_a_stored_events_own_text() -> None:
+    for history in (
+        (*opened().history, StatusChanged(stream_id="T-1", at=T0 + H, by="a1",
+                                          roles={"agent"}, status="open", event=MARK)),
+        (*opened().history, StatusChanged(stream_id="T-1", at=T0 + H, by="a1",
+                                          roles={"agent"}, status="open", event="pii_mark")),
+    ):
+        with pytest.raises(InvalidInputError) as info:
+            Ticket.replay(history)
+        assert "does not have" in str(info.value)
+        assert_clean(info.value, MARK)
+        assert_clean(info.value, "pii_mark")
+
+
+def test_a_replayed_guard_failure_leaves_nothing_on_the_chain() -> None:
+    t = opened().reply(at=T0 + H, by=AGENT).resolve(at=T0 + H, by=AGENT, resolution="r")
+    late = t.reopen(at=T0 + H + timedelta(days=1)).history[-1].model_copy(
+        update={"at": T0 + timedelta(days=30)})
+    with pytest.raises(InvalidInputError, match="no guard holds") as info:
+        Ticket.replay((*t.history, late))
+    assert info.value.__context__ is None
+    assert info.value.__cause__ is None
+
+
+def test_a_store_refuses_events_of_another_stream(tmp_path: Path) -> None:
+    history = opened().history
+    sqlite = SqliteEventStore(tmp_path / "events.db")
+    try:
+        for store in (InMemoryEventStore(), sqlite):
+            with pytest.raises(InvalidInputError, match="another stream"):
+                store.append("Z", history, 0)
+            assert store.load("Z") == ()
+    finally:
+        sqlite.close()
+
+
+def test_a_save_refuses_an_aggregate_its_history_does_not_give() -> None:
+    repo = TicketRepository(InMemoryEventStore())
+    t = repo.add(opened())
+    forged = TicketAssigned(stream_id="T-1", at=T0 + H, by=CUSTOMER, roles={"customer"},
+                            assignee="agent-2")
+    copied = t.model_copy(update={"history": (*t.history, forged), "version": 2})
+    with pytest.raises(InvalidInputError):
+        repo.save(copied, 1)
+    with pytest.raises(InvalidInputError):  # values that do not match the history
+        repo.save(t.reply(at=T0 + H, by=AGENT).model_copy(update={"priority": "P1"}), 1)
+    assert repo.store.load("T-1") == t.history
+
+
+def test_a_save_tells_true_from_one_in_the_stored_prefix() -> None:
+    repo = TicketRepository(InMemoryEventStore())
+    repo.add(opened(attributes={"flag": True}))
+    lookalike = opened(attributes={"flag": 1})  # == says equal; JSON does not
+    lookalike = lookalike.model_copy(update={"history": (
+        lookalike.history[0].model_copy(update={"event_id": repo.store.load("T-1")[0].event_id}),
+    )})
+    with pytest.raises(ConcurrencyConflict):
+        repo.save(lookalike.reply(at=T0 + H, by=AGENT), 1)

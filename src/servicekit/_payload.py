@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from servicekit.errors import InvalidInputError, Problem, ReadOnlyError
 
 __all__ = ["MAX_DEPTH", "MAX_INT", "FrozenDict", "FrozenList", "freeze_json", "frozen",
-           "frozen_valid"]
+           "frozen_dict", "frozen_valid"]
 
 #: how deep a payload may nest (lists and mappings)
 MAX_DEPTH = 64
@@ -79,6 +79,18 @@ class FrozenList(list[Any]):
     __setitem__ = __delitem__ = append = extend = insert = pop = remove = clear = _refuse
     sort = reverse = _refuse
     __iadd__ = __imul__ = _refuse
+
+
+_dict_new = dict.__new__
+_dict_update = dict.update
+
+
+def frozen_dict(data: Mapping[str, Any]) -> FrozenDict:
+    """``FrozenDict(data)`` (a shallow copy) without the Python-level constructor: the
+    engine's hot paths build one per command and per replay."""
+    out: FrozenDict = _dict_new(FrozenDict)
+    _dict_update(out, data)
+    return out
 
 
 def _problem(where: str, loc: tuple[str | int, ...], msg: str) -> InvalidInputError:

@@ -41,7 +41,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticUndefined
 
-from servicekit._instant import settle
+from servicekit._instant import ZONE_KEY, settle, zone_key
 from servicekit._model import NameSet, ValueModel, describe_validation_error
 from servicekit._payload import FrozenDict, frozen_valid
 from servicekit.errors import InvalidInputError, Problem, ServiceKitError
@@ -118,17 +118,7 @@ def time_ordered_id(at: datetime) -> str:
 _MINUTE = timedelta(minutes=1)
 
 
-_ZONE_KEY = re.compile(r"[A-Za-z0-9_+\-]{1,32}(?:/[A-Za-z0-9_+\-]{1,32}){0,3}\Z")
 _SUFFIXED = re.compile(r"(.{1,64})\[([^\]]{1,128})\]\Z", re.DOTALL)
-
-
-def _zone_key(value: datetime) -> str | None:
-    """The IANA key of an instant's zone, if it has one (``ZoneInfo``: the zone's rules decide
-    the offset, so the offset alone does not tell a repeated hour's two instants apart once
-    compared with the zone's own datetimes)."""
-    tz = value.tzinfo
-    key = getattr(tz, "key", None) if isinstance(tz, ZoneInfo) else None
-    return key if isinstance(key, str) and _ZONE_KEY.match(key) else None
 
 
 def _instant_json(value: datetime, handler: SerializerFunctionWrapHandler) -> Any:
@@ -139,7 +129,7 @@ def _instant_json(value: datetime, handler: SerializerFunctionWrapHandler) -> An
     offset = value.utcoffset()
     if offset is not None and offset % _MINUTE:
         return handler(value.astimezone(UTC))
-    key = _zone_key(value)
+    key = zone_key(value)
     text = handler(value)
     return f"{text}[{key}]" if key is not None and isinstance(text, str) else text
 
@@ -153,7 +143,7 @@ def _read_suffixed(value: Any) -> Any:
     if found is None:
         raise ValueError("an instant with a zone is written 'ISO-8601 offset[Zone/Key]'")
     text, key = found.groups()
-    if not _ZONE_KEY.match(key):
+    if not ZONE_KEY.match(key):
         raise ValueError("the zone in brackets is not an IANA time-zone key")
     try:
         moment = datetime.fromisoformat(text)
@@ -313,11 +303,16 @@ class Event(ValueModel):
         return event
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """As pydantic's, with ``ticket_id`` in ``update`` read as ``stream_id``."""
-        if update is not None and "ticket_id" in update:
-            update = dict(update)
-            update["stream_id"] = update.pop("ticket_id")
-        return super().model_copy(update=update, deep=deep)
+        """A copy with ``update`` applied, validated as a new event is (pydantic's own copy
+        skips validation: a payload would stay mutable and unchecked, roles a plain set);
+        ``ticket_id`` in ``update`` is read as ``stream_id``. Without ``update``, the event
+        itself: it is immutable."""
+        if not update:
+            return self
+        data = dict(self.__dict__)
+        for key, value in update.items():
+            data["stream_id" if key == "ticket_id" else key] = value
+        return self.model_validate(data)
 
     def to_dict(self) -> dict[str, Any]:
         data = self.model_dump(mode="json")

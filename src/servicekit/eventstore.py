@@ -63,6 +63,8 @@ def check_append(stream_id: object, events: object, expected_version: object) ->
     for i, ev in enumerate(checked):
         if not isinstance(ev, Event):
             raise InvalidInputError(f"events[{i}] must be an Event (got {type(ev).__name__})")
+        if ev.stream_id != stream_id:  # a stream holds its own events only
+            raise InvalidInputError(f"events[{i}] belongs to another stream")
     return checked
 
 

@@ -104,10 +104,21 @@ class Repository(Generic[A]):
         ):
             raise InvalidInputError(f"expected_version must be an int between 1 and the "
                                     f"{self.noun}'s version")
-        history = tuple(aggregate.history)
+        history = self._proved(aggregate)
         self._prove_prefix(aggregate.stream_id, self.store.load(aggregate.stream_id), history,
                            expected_version)
         return self._append(aggregate, history, expected_version)
+
+    def _proved(self, aggregate: A) -> tuple[Event, ...]:
+        """The aggregate's history, once replay has shown the process could have produced
+        it and that it is this aggregate's (an aggregate copied with a forged history, or
+        another stream's events, is refused before anything is written)."""
+        history = tuple(aggregate.history)
+        rebuilt = self._replay(history)
+        if rebuilt != aggregate:
+            raise InvalidInputError(f"the {self.noun}'s values are not those its history "
+                                    "gives")
+        return history
 
     def _append(self, aggregate: A, history: tuple[Event, ...], expected_version: int) -> A:
         new = history[expected_version:]
@@ -128,12 +139,11 @@ class Repository(Generic[A]):
             # differ says where
             diverged = next((i for i, (a, b) in enumerate(zip(stored[:expected_version],
                                                                history, strict=False))
-                             if a is not b and a != b), None)
+                             if not _same(a, b)), None)
             raise ConcurrencyConflict(stream_id, expected=expected_version, actual=len(stored),
                                       diverged_at=diverged)
         for i in range(expected_version):
-            mine, theirs = history[i], stored[i]
-            if mine is not theirs and mine != theirs:
+            if not _same(history[i], stored[i]):
                 raise ConcurrencyConflict(stream_id, expected=expected_version,
                                           actual=len(stored), diverged_at=i)
 
@@ -146,12 +156,18 @@ class Repository(Generic[A]):
             current = self.get(stream_id)
             changed = change(current)
             self._check(changed)
+            history = self._proved(changed)
             try:
                 # the prefix is proved against the events just loaded (no second read)
-                history = tuple(changed.history)
                 self._prove_prefix(stream_id, current.history, history, current.version)
                 return self._append(changed, history, current.version)
             except ConcurrencyConflict:
                 if attempt >= retries:
                     raise
                 attempt += 1
+
+
+def _same(a: Event, b: Event) -> bool:
+    """One event: the same object, or equal as values and as JSON (``==`` alone takes
+    ``True`` for ``1`` and ``0.0`` for ``-0.0``)."""
+    return a is b or (a == b and a.model_dump_json() == b.model_dump_json())

@@ -294,7 +294,13 @@ def check_actor(command: str, by: object) -> Actor:
 
 
 def check_time(command: str, at: object, last: datetime | None, what: str = "case") -> datetime:
-    moment = settle(require_aware(at, f"{command}: at"))
+    aware = require_aware(at, f"{command}: at")
+    try:
+        moment: datetime | None = settle(aware)
+    except ValueError:
+        moment = None
+    if moment is None:  # raised outside the handler: nothing on __context__
+        raise InvalidInputError(f"{command}: at is outside the years 1 to 9999 in UTC")
     if last is not None and moment < last:
         raise InvalidInputError(f"{command}: at is earlier than the {what}'s last event")
     return moment

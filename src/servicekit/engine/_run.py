@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from servicekit._payload import FrozenDict
+from servicekit._payload import FrozenDict, frozen_dict
 from servicekit.engine._rules import (
     Actor,
     AggregateKind,
@@ -40,7 +40,7 @@ def created_state(kind: AggregateKind, ev: Event, process: ProcessDefinition) ->
     state["version"] = 1
     state["history"] = (ev,)
     for key in kind.owned:
-        state[key] = FrozenDict(state[key])
+        state[key] = frozen_dict(state[key])
     return state
 
 
@@ -116,7 +116,7 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
     for ev in events:
         apply(kind, state, ev)
     for key in kind.owned:  # read-only again, as every value of an aggregate
-        state[key] = FrozenDict(state[key])
+        state[key] = frozen_dict(state[key])
     state["history"] = current["history"] + tuple(events)
     return state
 
@@ -147,7 +147,6 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
         refused = start_check(first, process)
         if refused is not None:
             raise _history_error(0, first, refused)
-    _check_recorded(0, first)
     table = process.table
     last_at = first.at
     state = kind.initial(first, process)  # created_state(), inlined, in the same key order
@@ -157,12 +156,22 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     state["history"] = events
     stream = first.stream_id
     owner = state[kind.owner_key]
-    if not starts(first.roles, first.by == owner, process):  # type: ignore[arg-type]
-        raise _history_error(0, first, f"not permitted: only staff or the customer start a "
-                                       f"{what}")
-    # who may fire what, by (status, command, roles, whether the actor is the customer):
-    # the events record the roles (P-08), so replay refuses what the live command would have
+    # who may fire what, by (roles, whether the actor is the customer), then (status,
+    # command): the events record the roles (P-08), so replay refuses what the live command
+    # would have. The creation's own verdict is kept under the key ("", "").
     verdicts = _verdicts(table, what)
+    by = first.by
+    last_roles: object = first.roles if by is not None else None
+    last_own = by == owner
+    moves = verdicts.get((last_roles, last_own))  # type: ignore[arg-type]
+    if moves is None:
+        moves = _actor_verdicts(verdicts, last_roles, last_own)  # type: ignore[arg-type]
+    started = moves.get(("", ""))
+    if started is None:
+        started = moves["", ""] = (_start_verdict(what, process, last_roles,  # type: ignore[arg-type]
+                                                  last_own), None)
+    if type(started[0]) is str:
+        raise _history_error(0, first, started[0])
     single = table.single
     guarded = table.guarded
     companion: tuple[str, str] | None = None  # (command, status) a StatusChanged must record
@@ -190,7 +199,7 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
             if (spec is not None or ev.event != companion[0]  # type: ignore[attr-defined]
                     or ev.status != companion[1]  # type: ignore[attr-defined]
                     or at != previous.at or ev.by != previous.by
-                    or ev.roles != previous.roles):
+                    or (ev.roles is not previous.roles and ev.roles != previous.roles)):
                 raise _history_error(index, ev, f"expected the StatusChanged of "
                                                 f"{companion[0]} to {companion[1]!r}")
             companion = None
@@ -207,11 +216,17 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
         command = spec.name if spec is not None else ev.event  # type: ignore[attr-defined]
         # one lookup: whether the recorded roles may fire the command here (P-08), and the
         # state it leads to when one unguarded move is all there is (the common case)
-        roles = ev.roles if ev.by is not None else None
-        own = ev.by == owner
-        entry = verdicts.get((status, command, roles, own))
+        by = ev.by
+        roles = ev.roles if by is not None else None
+        own = by == owner
+        if roles is not last_roles or own is not last_own:
+            moves = verdicts.get((roles, own))
+            if moves is None:
+                moves = _actor_verdicts(verdicts, roles, own)
+            last_roles, last_own = roles, own
+        entry = moves.get((status, command))
         if entry is None:
-            entry = verdicts[status, command, roles, own] = (
+            entry = moves[status, command] = (
                 _verdict(kind, process, status, command, roles=roles, own=own),
                 single.get((status, command)))
         verdict, one_move = entry
@@ -230,8 +245,8 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
             if one is not None and one[0](kind.facts(state, ev.fields, {}, at)):
                 target = one[1]  # a single guarded move whose guard holds (the common case)
             else:
-                command, target = _replay_move(kind, events, index, state=state, spec=spec,
-                                               permitted=verdict)  # type: ignore[arg-type]
+                command, target = _replay_move(kind, process, events, index, state=state,
+                                               spec=spec, permitted=verdict)  # type: ignore[arg-type]
         mutate = mutators.get(cls)
         if mutate is not None:
             mutate(state, ev)
@@ -248,36 +263,50 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     state["version"] = len(events)
     state["updated_at"] = last_at
     for key in kind.owned:
-        state[key] = FrozenDict(state[key])
+        state[key] = frozen_dict(state[key])
     return state
 
 
-Verdicts = dict[tuple[str, str, frozenset[str] | None, bool],
-                tuple[list[TransitionDef] | str, str | None]]
+#: per (recorded roles, whether the actor is the customer): per (status, command), who may
+#: fire it (the permitted transitions, or why not) and the one unguarded move, if that is all
+Verdicts = dict[tuple[frozenset[str] | None, bool],
+                dict[tuple[str, str], tuple[list[TransitionDef] | str, str | None]]]
 #: the verdicts of every (transition table, aggregate kind) replayed lately: a definition's
 #: authorisations are the same for every history, so replays share them (bounded: a host
 #: building definitions on the fly does not grow it without end)
 _VERDICTS: dict[tuple[TransitionTable, str], Verdicts] = {}
 _MAX_TABLES = 64
-_MAX_VERDICTS = 4096
+_MAX_ACTORS = 256  # distinct role sets per table (a role set's verdicts are few: its moves)
 
 
 def _verdicts(table: TransitionTable, what: str) -> Verdicts:
     found = _VERDICTS.get((table, what))
-    if found is None or len(found) > _MAX_VERDICTS:
+    if found is None:
         if len(_VERDICTS) >= _MAX_TABLES:
             _VERDICTS.clear()
         found = _VERDICTS[table, what] = {}
     return found
 
 
+def _actor_verdicts(verdicts: Verdicts, roles: frozenset[str] | None, own: bool
+                    ) -> dict[tuple[str, str], tuple[list[TransitionDef] | str, str | None]]:
+    if len(verdicts) >= _MAX_ACTORS:
+        verdicts.clear()
+    found = verdicts[roles, own] = {}
+    return found
+
+
+def _start_verdict(what: str, process: ProcessDefinition, roles: frozenset[str] | None,
+                   own: bool) -> list[TransitionDef] | str:
+    """Whether an actor with ``roles`` could have started the aggregate (P-08)."""
+    if not roles:
+        return _UNRECORDED
+    if not starts(roles, own, process):
+        return f"not permitted: only staff or the customer start a {what}"
+    return []
+
+
 _UNRECORDED = "the actor or the roles it acted in are not recorded (P-08: authority is explicit)"
-
-
-def _check_recorded(index: int, ev: Event) -> None:
-    """Every event an aggregate records names its actor and the roles it acted in (P-08)."""
-    if ev.by is None or not ev.roles:
-        raise _history_error(index, ev, _UNRECORDED)
 
 
 def _verdict(kind: AggregateKind, process: ProcessDefinition, status: str,
@@ -295,7 +324,8 @@ def _verdict(kind: AggregateKind, process: ProcessDefinition, status: str,
     return permitted if refused is None else f"{command} not permitted: {refused}"
 
 
-def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
+def _replay_move(kind: AggregateKind, process: ProcessDefinition, events: tuple[Event, ...],
+                 index: int, *,
                  state: Mapping[str, Any], spec: CommandSpec | None,
                  permitted: list[TransitionDef]) -> tuple[str, str]:
     """The command an event records and the state the process says it leads to: the
@@ -319,11 +349,15 @@ def _replay_move(kind: AggregateKind, events: tuple[Event, ...], index: int, *,
                 raise _history_error(index, ev, refused)
     moves = permitted
     if not moves:
+        if not any(t.event == command for t in process.transitions):
+            # the name is the stored event's own text: not repeated (it may be anything)
+            raise _history_error(index, ev, "records an event the process does not have")
         raise _history_error(index, ev, f"{command} is not allowed in state {status!r}")
     try:
         move = choose(command, status, moves,
                       lambda: kind.facts(state, ev.fields, arguments, ev.at))
     except TransitionRejected:
-        raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds"
-                             ) from None
+        move = None
+    if move is None:  # raised outside the handler: nothing left on __context__
+        raise _history_error(index, ev, f"{command} in state {status!r}: no guard holds")
     return command, move.target or status
