@@ -27,8 +27,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from servicekit._payload import FrozenDict, FrozenList
 from servicekit.calendar import BusinessCalendar
-from servicekit.errors import CalendarError, InvalidInputError, PolicyError, ServiceKitError
+from servicekit.errors import (
+    CalendarError,
+    InvalidInputError,
+    PolicyError,
+    ReadOnlyError,
+    ServiceKitError,
+)
 from servicekit.events import (
     AgentReplied,
     CaseStarted,
@@ -45,7 +52,10 @@ from servicekit.presets import handbook
 from servicekit.rules import DecisionTable, Rule
 from servicekit.sla import (
     MAX_TARGET,
+    Escalation,
+    EscalationLevel,
     Metric,
+    Remedy,
     SlaPolicy,
     SlaReport,
     evaluate,
@@ -535,3 +545,216 @@ def test_the_target_memo_is_bounded() -> None:
     assert len(batch) == 5_000
     memo = policy.__pydantic_private__["_targets_us"]  # type: ignore[index]
     assert 0 < len(memo) <= 4096
+
+
+# == review of issue 10: the classes that remained ================================================
+
+
+def _mutables(value: object, where: str) -> Iterator[str]:
+    """Where ``value`` holds a container that can change: a ``dict``, ``list`` or ``set``
+    that is not read-only (a FrozenDict / FrozenList, a frozenset, a tuple), looking inside
+    the SLA models it holds and inside every container."""
+    if isinstance(value, (Metric, EscalationLevel, Escalation, SlaPolicy)):
+        for name in type(value).model_fields:
+            yield from _mutables(getattr(value, name), f"{where}.{name}")
+        return
+    if isinstance(value, Remedy):
+        for name in ("metric", "remedies"):
+            yield from _mutables(getattr(value, name), f"{where}.{name}")
+        return
+    if isinstance(value, dict):
+        if not isinstance(value, FrozenDict):
+            yield where
+        for key, item in value.items():
+            yield from _mutables(item, f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        if isinstance(value, list) and not isinstance(value, FrozenList):
+            yield where
+        for i, item in enumerate(value):
+            yield from _mutables(item, f"{where}[{i}]")
+    elif isinstance(value, (set, bytearray)):
+        yield where
+
+
+def _every_field() -> SlaPolicy:
+    """A policy that sets every field (nested models included) to a non-empty value."""
+    return SlaPolicy(
+        name="every", calendar=ALWAYS, description="d",
+        metric_calendars={"resolution": ALWAYS},
+        targets={"first_response": {"P1": "1h", "P2": "2h"}, "resolution": {"P1": "8h"}},
+        target_table=DecisionTable(name="t", rules=[
+            Rule(id="r", when="channel == 'phone'", then={"first_response": "60s"})]),
+        pause_statuses=["pending_customer"], warn_at=[0.5, 0.75],
+        metrics=[Metric(name="m", start_on=["TicketCreated"], stop_on=["TicketResolved"],
+                        cancel_on=["TicketCancelled"], target="4h")],
+        escalation=Escalation(levels=[
+            EscalationLevel(level=1, at=0.5, notify="agent", metrics=["resolution", "m"])]),
+        public_commitments=["resolution"], remedy_table=HB.remedy_table,
+    )
+
+
+def test_sla_models_hold_no_mutable_maps_or_lists() -> None:
+    """Issue 10, item 7's class in the SLA models: ``targets`` and ``metric_calendars`` were
+    plain dicts, and the engine memoises the targets it chose, so after
+    ``policy.targets["first_response"]["P3"] = ...`` ``to_json`` said one target and
+    ``evaluate`` answered with another. Every dict and list reachable from an SLA model (its
+    nested maps, its nested models, a remedy) is read-only; changing one raises
+    ``ReadOnlyError`` and changes nothing."""
+    every = _every_field()
+    for name in SlaPolicy.model_fields:  # the fixture leaves no field at its default
+        assert getattr(every, name) != SlaPolicy.model_fields[name].default, name
+    for model in (every, HB, every.metrics[0], every.escalation,
+                  every.escalation.levels[0] if every.escalation else None):
+        assert list(_mutables(model, type(model).__name__)) == []
+    opened = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    report = evaluate(HB, [created(opened, channel="email", category="complaint",
+                                   customer_tier="A")], opened + timedelta(days=3))
+    remedies = report.remedies()
+    assert remedies
+    for i, remedy in enumerate(remedies):  # (the list is the caller's own, made per call)
+        assert list(_mutables(remedy, f"remedies[{i}]")) == []
+    # the reviewer's example: the change is refused, and the policy still means one thing
+    pol = SlaPolicy(name="p", calendar=ALWAYS, targets={"first_response": {"P1": "1h"}})
+    before = evaluate(pol, [created(utc(2, 9))], utc(2, 10))
+    dumped = pol.model_dump_json()
+    for change in (lambda: pol.targets["first_response"].__setitem__("P1", 10 * H),
+                   lambda: pol.targets.__setitem__("resolution", {"P1": H}),
+                   lambda: pol.targets["first_response"].pop("P1"),
+                   pol.targets.clear,
+                   lambda: pol.metric_calendars.__setitem__("resolution", ALWAYS),
+                   lambda: every.metric_calendars.update({"first_response": ALWAYS})):
+        with pytest.raises(ReadOnlyError):
+            change()
+    assert pol.model_dump_json() == dumped
+    assert evaluate(pol, [created(utc(2, 9))], utc(2, 10)) == before
+    assert before["first_response"].target == H
+    assert SlaPolicy.model_validate_json(dumped) == pol
+    # the caller's own maps are copied, not aliased
+    mine = {"first_response": {"P3": H}}
+    aliased = SlaPolicy(name="p", calendar=ALWAYS, targets=mine)
+    mine["first_response"]["P3"] = 10 * H
+    assert aliased.targets["first_response"]["P3"] == H
+
+
+def test_a_policy_copy_chooses_its_own_targets() -> None:
+    """Item 7's class: ``model_copy`` shared the original's memo of the targets it had chosen,
+    so a copy with other targets answered with the original's (and its maps in ``update``
+    stayed mutable)."""
+    pol = simple()
+    events = [created(utc(2, 9))]
+    assert evaluate(pol, events, utc(2, 10))["first_response"].target == H
+    other = pol.model_copy(update={"targets": {"first_response": {"P1": 2 * H}}})
+    assert evaluate(other, events, utc(2, 10))["first_response"].target == 2 * H
+    assert evaluate(pol, events, utc(2, 10))["first_response"].target == H
+    with pytest.raises(ReadOnlyError):
+        other.targets["first_response"]["P1"] = H
+
+
+def test_a_history_starts_with_its_creation() -> None:
+    """Item 11: a reply with no creation gave an empty report, and a reply or a resolution an
+    hour before the ``TicketCreated`` were accepted (ignored, the report as if they never
+    happened). The first event known at now, by instant and at equal instants by list
+    order, is the history's creation; anything else is ``InvalidInputError`` naming the
+    position. Arrival order is free otherwise, and a history with nothing known at now is
+    still an empty report (a ticket not opened yet)."""
+    c = utc(2, 9)
+    policy = simple()
+    creation = created(c, eid=PII, subject=PII)
+    early_reply = reply(c - H, eid=f"r{PII}")
+    early_resolution = TicketResolved(event_id=f"x{PII}", stream_id="T-1", at=c - H)
+    late_reply = reply(c + H, eid="r-late")
+    for events, now, where, kind in (
+        ([reply(c)], c + H, "events[0]: the history has no creation", "no_creation"),
+        ([early_reply, creation], c + H, "events[0]: comes before the creation event "
+                                         "(events[1])", "before_creation"),
+        ([early_resolution, creation], c + H, "events[0]: comes before the creation",
+         "before_creation"),
+        ([creation, early_reply], c + H, "events[1]: comes before the creation event "
+                                         "(events[0])", "before_creation"),
+        ([late_reply, reply(c, eid="r2"), creation], c + 2 * H,
+         "events[1]: comes before the creation event (events[2])", "before_creation"),
+        ([reply(c), creation], c + H, "events[0]: comes before", "before_creation"),  # a tie
+        # the creation not known yet at now: the reply known is no history
+        ([early_reply, creation], c - timedelta(minutes=30), "events[0]: the history has no "
+                                                             "creation", "no_creation"),
+        ([CustomerReplied(event_id="q", stream_id="T-1", at=c)], c, "events[0]: the history "
+                                                                    "has no creation",
+         "no_creation"),
+    ):
+        error = _raises_typed(partial(evaluate, policy, events, now), InvalidInputError, where)
+        assert error.problems[0].type == kind
+        _raises_typed(partial(evaluate_many, policy, {"T-0": [], "T-1": events}, now),
+                      InvalidInputError, f"events_by_ticket entry 1: {where}")
+    # allowed: the creation first in time, whatever the list order; at a tie, listed first
+    in_order = evaluate(policy, [creation, reply(c), late_reply], c + 2 * H)
+    assert in_order["first_response"].state == "met"
+    assert evaluate(policy, [late_reply, creation, reply(c)], c + 2 * H) == in_order
+    case = CaseStarted(event_id="k", stream_id="T-1", at=c, by="a", process="p", state="s")
+    evaluate(policy, [case, reply(c)], c + H)
+    # nothing known at now: an empty report, as before
+    assert dict(evaluate(policy, [], c)) == {}
+    assert dict(evaluate(policy, [creation, late_reply], c - H)) == {}
+
+
+def _keyed_table(key: str, at_default: bool = False) -> DecisionTable:
+    then = {"first_response": "60s", key: "4h"}
+    if at_default:
+        table = DecisionTable(name=PII, rules=[_rule("priority == 'none'", {})])
+        return table.model_copy(update={"default": then})
+    return DecisionTable(name=PII, rules=[
+        _rule("channel == 'phone'", {"resolution": "1h"}, "ok"), _rule("priority == 'P1'", then)])
+
+
+@pytest.mark.parametrize("key", ["nonmetric", "first_response\n", " resolution", "Resolution",
+                                 f"first_response{PII}", ""])
+def test_target_table_keys_that_are_no_metrics_are_policy_errors(key: str) -> None:
+    """A target table output key that names no metric (a typo, a trailing newline) was
+    ignored, the ticket silently keeping another target, while the same key in ``targets``
+    was refused. Refused when the policy is made, by position (the key is the author's text);
+    and when a table that bypassed the check is applied."""
+    with pytest.raises(PolicyError) as info:
+        simple(target_table=_keyed_table(key))
+    assert "target_table.rules[1].then: the key at position 1 is an unknown metric" in str(
+        info.value)
+    assert_clean(info.value)
+    with pytest.raises(PolicyError, match=r"target_table\.default: the key at position 1"):
+        simple(target_table=_keyed_table(key, at_default=True))
+    unchecked = simple().model_copy(update={"target_table": _keyed_table(key)})
+    with pytest.raises(PolicyError, match="target_table: an output key is not a metric") as info:
+        evaluate(unchecked, [created(utc(2, 9))], utc(2, 10))
+    assert_clean(info.value)
+
+
+@pytest.mark.parametrize("warn_at", [("0.5",), (True,), (0.5, "0.9"), [0.5, None], (b"0.5",),
+                                     (0.5, False)])
+def test_warn_at_thresholds_are_numbers(warn_at: object) -> None:
+    """Item 14's class: ``warn_at=("0.5",)`` was read as 0.5 (and ``True`` as 1.0, refused
+    only by the range), while an escalation level's ``at: "0.5"`` was refused. A warning
+    threshold is a number (not a bool, not text), named by position."""
+    with pytest.raises(PolicyError, match=r"warn_at.*position \d is a") as info:
+        simple(warn_at=warn_at)
+    assert_clean(info.value)
+    assert simple(warn_at=[0.5, 0.75]).warn_at == (0.5, 0.75)
+
+
+def test_remedies_are_values() -> None:
+    """A ``Remedy`` compared by identity (its ``Decision`` does), so ``report.remedies()``
+    never equalled itself across calls, nor ``evaluate`` the batch's (tests compared plain
+    copies). Remedies are equal when they owe the same by the same decision, and hash alike."""
+    opened = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    events = [created(opened, channel="email", category="complaint", customer_tier="A")]
+    now = opened + timedelta(days=3)
+    report = evaluate(HB, events, now)
+    remedies = report.remedies()
+    assert remedies
+    assert remedies == report.remedies()
+    assert remedies == evaluate_many(HB, {"T-1": events}, now)["T-1"].remedies()
+    assert len({*remedies, *report.remedies()}) == len(remedies)
+    one = remedies[0]
+    assert hash(one) == hash(report.remedies()[0])
+    assert one != Remedy(one.metric, (), one.decision)
+    assert one != Remedy("other", one.remedies, one.decision)
+    calmer = evaluate(HB, [created(opened, channel="email", category="complaint",
+                                   customer_tier="B")], now).remedies()
+    assert [r.metric for r in calmer] == [r.metric for r in remedies]
+    assert calmer != remedies  # another tier: other facts, other remedies

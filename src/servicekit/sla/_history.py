@@ -14,7 +14,11 @@ of it, so a one-shot iterator gives the same report as a list.
 * the copies of one event (the same ``event_id``) known at ``now`` are the same event, and
   count once; two different events under one id are refused, so the result never depends on
   which copy comes first (an event after ``now`` is not known yet, and claims no id);
-* no instant before the years business time is computed for (``EPOCH_US_MIN``).
+* no instant before the years business time is computed for (``EPOCH_US_MIN``);
+* the first event known at ``now`` (by instant; at equal instants, by list order) is the
+  history's creation, a ``TicketCreated`` or ``CaseStarted``: a reply or a resolution before
+  the ticket exists is not a history (events after ``now`` are not known yet and do not count;
+  a history with no event known at ``now`` is an empty report, as a ticket not opened yet).
 
 The fold adds the last rule (:class:`_TwoCreations`): a history starts once, with one
 ``TicketCreated`` or ``CaseStarted`` known at ``now``; a second would restart the clocks.
@@ -119,6 +123,8 @@ def _prepare(history: History, now: int, stream: str | None = None,
         keep.sort(key=_by_instant)  # stable: equal instants keep their input order
         if keep[0][0] < EPOCH_US_MIN:
             raise _too_early(history, entry)
+    if keep and type(keep[0][1]) not in CREATIONS:
+        raise _before_creation(history, keep, entry)
     return tuple(keep)
 
 
@@ -178,6 +184,23 @@ def _too_early(history: History, entry: int | None) -> CalendarError:
                     CalendarError, field="at")
     assert isinstance(error, CalendarError)
     return error
+
+
+def _before_creation(history: History, keep: list[tuple[int, Event]],
+                     entry: int | None) -> InvalidInputError:
+    """The error for a history whose first event known at now (by instant, then by list
+    order) is not its creation: it names that event, and the creation if one is known."""
+    first = keep[0][1]
+    index = next(i for i, ev in enumerate(history) if ev is first)
+    creation = next((ev for _, ev in keep if type(ev) in CREATIONS), None)
+    if creation is None:
+        return _refuse(entry, index, "no_creation",
+                       "the history has no creation event known at now (a TicketCreated "
+                       "or CaseStarted); a history starts with its creation")
+    at = next(i for i, ev in enumerate(history) if ev is creation)
+    return _refuse(entry, index, "before_creation",
+                   f"comes before the creation event (events[{at}]); a history starts "
+                   "with its creation")
 
 
 def _second_creation(history: History, now: int, entry: int | None) -> InvalidInputError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BeforeValidator,
@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from servicekit._model import NameSet, ValueModel
+from servicekit._payload import FrozenDict
 from servicekit.calendar import BusinessCalendar
 from servicekit.errors import InvalidInputError, PolicyError, ServiceKitError
 from servicekit.events import Event, event_class, event_types
@@ -199,9 +200,9 @@ class SlaPolicy(ValueModel):
     name: str = Field(min_length=1)
     calendar: BusinessCalendar
     metric_calendars: dict[str, BusinessCalendar] = Field(
-        default_factory=dict, description="calendars for particular metrics (else 'calendar')"
+        default_factory=FrozenDict, description="calendars for particular metrics (else 'calendar')"
     )
-    targets: dict[str, dict[str, Duration]] = Field(default_factory=dict)
+    targets: dict[str, dict[str, Duration]] = Field(default_factory=FrozenDict)
     target_table: DecisionTable | None = None
     pause_statuses: NameSet = frozenset({"pending_customer", "pending_third_party"})
     warn_at: tuple[float, ...] = (0.75, 0.9)
@@ -220,9 +221,30 @@ class SlaPolicy(ValueModel):
     @field_validator("targets")
     @classmethod
     def _targets(cls, value: dict[str, dict[str, timedelta]]) -> dict[str, dict[str, timedelta]]:
+        """Read-only, nested maps included: the engine memoises the targets it chose, so a map
+        changed afterwards would make ``to_json`` disagree with ``evaluate`` (issue 10,
+        item 7)."""
         for by_priority in value.values():
             for target in by_priority.values():
                 _in_range(target)
+        return FrozenDict({metric: FrozenDict(by_priority)
+                           for metric, by_priority in value.items()})
+
+    @field_validator("metric_calendars")
+    @classmethod
+    def _read_only(cls, value: dict[str, BusinessCalendar]) -> dict[str, BusinessCalendar]:
+        return FrozenDict(value)
+
+    @field_validator("warn_at", mode="before")
+    @classmethod
+    def _numbers(cls, value: object) -> object:
+        # lax validation read true as 1.0 and "0.5" as 0.5: a threshold is a number, as an
+        # escalation level's 'at' is
+        if isinstance(value, list | tuple):
+            for i, v in enumerate(value):
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    raise ValueError(f"warn_at holds numbers (fractions between 0 and 1); the "
+                                     f"item at position {i} is a {type(v).__name__}")
         return value
 
     @field_validator("warn_at")
@@ -254,6 +276,25 @@ class SlaPolicy(ValueModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """As pydantic's (``update`` is not validated), with memos of its own: the memo of
+        the targets chosen and the event routes were made for the original's fields, and a
+        copy that shared them would answer with the original's targets. Maps in ``update``
+        are made read-only too."""
+        copy = super().model_copy(update=update, deep=deep)
+        fields = copy.__dict__
+        for name in ("targets", "metric_calendars"):
+            value = fields.get(name)
+            if isinstance(value, Mapping) and type(value) is not FrozenDict:
+                fields[name] = FrozenDict(
+                    {k: FrozenDict(v) if isinstance(v, Mapping) else v
+                     for k, v in value.items()})
+        private = copy.__pydantic_private__
+        if private is not None:
+            private["_targets_us"] = {}
+            private["_routes"] = None
+        return copy
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -289,10 +330,13 @@ class SlaPolicy(ValueModel):
             known = set(self.metric_names)
             for output in outputs:
                 for metric, raw in output.items():
+                    # both checked when the policy was made: this table was built unchecked
                     if metric not in known:
-                        continue  # other outputs (a queue, a team) are not targets
+                        raise PolicyError("target_table: an output key is not a metric (a "
+                                          "target table's outputs map metric names to "
+                                          "targets)")
                     target = _target_output(raw)
-                    if target is None:  # checked when the policy was made; built unchecked
+                    if target is None:
                         raise PolicyError(f"target_table: the output for a metric is not a "
                                           f"target ({_TARGET_RANGE}), got "
                                           f"{type(raw).__name__}")
@@ -308,11 +352,22 @@ def _unknown(section: str, names: Iterable[str], known: set[str]) -> list[str]:
 
 
 def _bad_outputs(table: DecisionTable, known: set[str]) -> list[str]:
-    """Problems for target table outputs that name a metric but are no target."""
+    """Problems for target table outputs: a key that is no metric (a misspelt or padded name
+    would be ignored, the ticket keeping another target), a value for a metric that is no
+    target. Keys are named by position (they are the author's text)."""
     places = [(f"target_table.rules[{i}].then", rule.then) for i, rule in enumerate(table.rules)]
     if table.default is not None:
         places.append(("target_table.default", table.default))
-    return [f"{place}: the output for a metric is not a target ({_TARGET_RANGE}; text such "
-            f"as '4h' or a timedelta), got {type(raw).__name__}"
-            for place, then in places for metric, raw in then.items()
-            if metric in known and _target_output(raw) is None]
+    problems = []
+    for place, then in places:
+        for k, (metric, raw) in enumerate(then.items()):
+            if metric not in known:
+                problems.append(f"{place}: the key at position {k} is an unknown metric (a "
+                                f"target table's outputs map metric names to targets; "
+                                f"built-in: {', '.join(BUILTIN_METRICS)}; or a custom "
+                                f"metric's name)")
+            elif _target_output(raw) is None:
+                problems.append(f"{place}: the output for a metric is not a target "
+                                f"({_TARGET_RANGE}; text such as '4h' or a timedelta), got "
+                                f"{type(raw).__name__}")
+    return problems

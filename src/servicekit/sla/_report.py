@@ -100,13 +100,34 @@ class Escalations:
     next: EscalationStep | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Remedy:
-    """What a breached public commitment owes the customer (K-06), from the remedy table."""
+    """What a breached public commitment owes the customer (K-06), from the remedy table.
+
+    A value: two remedies are equal when they owe the same for the same metric by the same
+    decision (the same table, facts, output and rules matched), so ``report.remedies()``
+    compares equal across calls and reports. (:class:`~servicekit.rules.Decision` itself
+    compares by identity; its parts are compared here.) Hashable on the metric and the rules
+    matched (the remedies are read-only mappings, which do not hash).
+    """
 
     metric: str
     remedies: tuple[Mapping[str, Any], ...]
     decision: Decision
+
+    def _key(self) -> tuple[Any, ...]:
+        d = self.decision
+        return (self.metric, self.remedies, d.rule_ids, d.rule_id, d.defaulted, d.value,
+                d.table, d.facts)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Remedy):
+            return NotImplemented
+        return self is other or self._key() == other._key()
+
+    def __hash__(self) -> int:
+        d = self.decision
+        return hash((self.metric, d.rule_ids, d.rule_id, d.defaulted))
 
 
 def _status_of(cols: _Columns, row: int) -> MetricStatus:
