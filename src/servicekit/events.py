@@ -178,6 +178,22 @@ Instant = Annotated[AwareDatetime, BeforeValidator(_read_suffixed), AfterValidat
 #: changed through it and every store gives it back equal
 Payload = Annotated[dict[str, JsonValue], AfterValidator(frozen_valid)]
 
+_ROLE_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _interned(roles: frozenset[str] | None) -> frozenset[str] | None:
+    """One object per role set: events read from a store share it with live ones, so replay
+    tells consecutive actors apart by identity and hashes each set once (bounded)."""
+    if roles is None:
+        return None
+    found = _ROLE_SETS.get(roles)
+    if found is None:
+        if len(_ROLE_SETS) >= 1024:
+            _ROLE_SETS.clear()
+        found = _ROLE_SETS[roles] = roles
+    return found
+
+
 _REGISTRY: dict[str, type[Event]] = {}
 _IMMUTABLE = (str, int, float, bool, type(None), tuple, frozenset, datetime, timedelta)
 
@@ -208,7 +224,7 @@ class Event(ValueModel):
     )
     at: Instant
     by: str | None = Field(default=None, description="id of the actor who did it (P-08)")
-    roles: NameSet | None = Field(
+    roles: Annotated[NameSet | None, AfterValidator(_interned)] = Field(
         default=None, description="the roles the actor acted in (P-08: replay checks them)")
     fields: Payload = Field(
         default_factory=FrozenDict,

@@ -30,6 +30,8 @@ from servicekit.processes import ProcessDefinition, TransitionDef, TransitionTab
 __all__ = ["apply", "created_state", "execute", "fold"]
 
 _NO_FIELDS = FrozenDict()
+_dict_new = dict.__new__
+_dict_update = dict.update
 
 
 def created_state(kind: AggregateKind, ev: Event, process: ProcessDefinition) -> dict[str, Any]:
@@ -159,7 +161,7 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
     # who may fire what, by (roles, whether the actor is the customer), then (status,
     # command): the events record the roles (P-08), so replay refuses what the live command
     # would have. The creation's own verdict is kept under the key ("", "").
-    verdicts = _verdicts(table, what)
+    verdicts = _VERDICTS.get((table, what)) or _verdicts(table, what)
     by = first.by
     last_roles: object = first.roles if by is not None else None
     last_own = by == owner
@@ -262,8 +264,10 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
         raise _history_error(len(events), None, f"missing the StatusChanged of {companion[0]}")
     state["version"] = len(events)
     state["updated_at"] = last_at
-    for key in kind.owned:
-        state[key] = frozen_dict(state[key])
+    for key in kind.owned:  # frozen_dict(), inlined: once per replay
+        frozen = _dict_new(FrozenDict)
+        _dict_update(frozen, state[key])
+        state[key] = frozen
     return state
 
 
