@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from servicekit.errors import (
     ReadOnlyError,
     ServiceKitError,
 )
+from servicekit.errors import exception_chain as chain
 from servicekit.events import Event, StatusChanged, TicketAssigned, TicketCreated
 from servicekit.presets.processes import complaint_process
 from servicekit.storage import InMemoryEventStore, TicketRepository
@@ -49,16 +50,6 @@ def opened(ticket_id: str = "T-1", at: datetime = T0, **kw: Any) -> Ticket:
                        by=AGENT, **kw)
 
 
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo += [e.__cause__, e.__context__]
 
 
 def assert_clean(exc: BaseException, marker: str = MARK) -> None:

@@ -16,7 +16,7 @@ import math
 import resource
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from servicekit.errors import InvalidInputError, PolicyError, ServiceKitError
+from servicekit.errors import exception_chain as chain
 from servicekit.policy import (
     MAX_DOCUMENT_VALUES,
     MAX_EXPORT_LENGTH,
@@ -87,15 +88,6 @@ def measured(call: Callable[[], object]) -> tuple[BaseException | None, float, i
     return outcome, spent, peak
 
 
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is not None and id(e) not in seen:
-            seen.add(id(e))
-            yield e
-            todo += [e.__cause__, e.__context__]
 
 
 def assert_clean(exc: BaseException, *secrets: str) -> None:

@@ -11,7 +11,7 @@ hold no pydantic ``ValidationError`` (which keeps the input).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from servicekit._model import ValueModel
 from servicekit.calendar import BusinessCalendar
 from servicekit.cases import Case
 from servicekit.errors import ServiceKitError
+from servicekit.errors import exception_chain as chain
 from servicekit.events import Event, StatusChanged, TicketAssigned, TicketCreated
 from servicekit.policy import Policy
 from servicekit.presets.handbook import policy as handbook_policy
@@ -46,15 +47,6 @@ BAD = st.sampled_from([object(), float("nan"), float("inf"), 2**70, {1, 2}, b"x"
                        -1, "", " ", "\n", True, [object()], {"k": object()}])
 
 
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is not None and id(e) not in seen:
-            seen.add(id(e))
-            yield e
-            todo += [e.__cause__, e.__context__]
 
 
 def check(call: Callable[[], object]) -> bool:

@@ -11,7 +11,7 @@ working.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "ServiceKitError",
     "StorageError",
     "TransitionRejected",
+    "exception_chain",
 ]
 
 
@@ -249,3 +250,20 @@ class StorageError(ServiceKitError):
     (not after ``close()``)."""
 
     problem_type = "storage"
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception on its ``__cause__`` / ``__context__`` chain, each once.
+
+    What a logger prints with a traceback: a host (and the library's own tests) can check
+    that none of it carries what the message would not (issue 10, item 15).
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [current.__cause__, current.__context__]

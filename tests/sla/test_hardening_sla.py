@@ -36,6 +36,7 @@ from servicekit.errors import (
     ReadOnlyError,
     ServiceKitError,
 )
+from servicekit.errors import exception_chain as chain
 from servicekit.events import (
     AgentReplied,
     CaseStarted,
@@ -92,17 +93,6 @@ def reply(at: datetime, ticket: str = "T-1", eid: str = "r") -> AgentReplied:
     return AgentReplied(event_id=eid, stream_id=ticket, at=at)
 
 
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything on its ``__cause__`` / ``__context__`` chain."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo += [e.__cause__, e.__context__]
 
 
 def assert_clean(exc: BaseException) -> None:

@@ -20,7 +20,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import pytest
 
 from servicekit.adapters.sqlite import MAX_TIMEOUT, SqliteEventStore
 from servicekit.errors import InvalidInputError, ServiceKitError, StorageError
+from servicekit.errors import exception_chain as chain
 from servicekit.events import AgentReplied, Event, TicketCreated
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -41,17 +42,6 @@ def bad(value: object) -> Any:
     return value
 
 
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything on its ``__cause__``/``__context__`` chain."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [current.__cause__, current.__context__]
 
 
 def carries_nothing(exc: BaseException, *private: str) -> None:
