@@ -360,8 +360,8 @@ _LITERALS = st.one_of(_SCALARS, st.lists(st.one_of(_SCALARS, st.lists(_SCALARS, 
 _EXPRS = st.recursive(
     st.one_of(_NAMES.map(lambda p: {"field": p}), _LITERALS.map(lambda v: {"value": v}),
               st.sampled_from(["4h", "-30m", "0s", "1d2h"]).map(lambda d: {"duration": d})),
-    lambda inner: st.builds(lambda op, a, b: {"arith": op, "args": [a, b]},
-                            st.sampled_from("+-*/"), inner, inner),
+    lambda inner: st.tuples(st.sampled_from("+-*/"), inner, inner).map(
+        lambda t: {"arith": t[0], "args": [t[1], t[2]]}),
     max_leaves=4,
 )
 _OPS = st.sampled_from(["==", "!=", "<", ">=", "in", "not in", "contains", "startswith"])
