@@ -38,6 +38,8 @@ from servicekit.engine._rules import (
     later,
     may_start,
     offered,
+    refusal,
+    starts,
 )
 from servicekit.engine._run import apply, created_state, execute, fold
 
@@ -62,4 +64,6 @@ __all__ = [
     "later",
     "may_start",
     "offered",
+    "refusal",
+    "starts",
 ]
