@@ -138,3 +138,16 @@ def test_case_flows_example_values() -> None:
     module = runpy.run_path(str(ROOT / "examples" / "case_flows.py"))
     assert module["main"]() == {"CMP-1": "closed", "REP-1": "routed_to_consultation",
                                 "FBL-1": "communicated"}
+
+
+def test_untrusted_input_example_refuses_each_attack_cleanly() -> None:
+    """docs/security.md's promises, run as a host would (issue 10): each refusal is typed and
+    carries no personal data (the example checks every message's whole chain)."""
+    module = runpy.run_path(str(ROOT / "examples" / "untrusted_input.py"))
+    outcome = module["main"]()
+    assert set(outcome) == {"yaml bomb", "duplicate key", "forged history",
+                            "change a recorded event", "stale save"}
+    assert "aliases" in outcome["yaml bomb"]
+    assert "not permitted" in outcome["forged history"]
+    assert "differs" in outcome["stale save"]
+    assert all("13800138000" not in message for message in outcome.values())
