@@ -118,7 +118,11 @@ class RaisesServiceKitErrors(BaseModel):
 
     @classmethod
     def _raise(cls, exc: ValidationError) -> ServiceKitError:
-        problems = describe_validation_error(exc)
+        return cls._error_of(describe_validation_error(exc))
+
+    @classmethod
+    def _error_of(cls, problems: list[Problem]) -> ServiceKitError:
+        """``error_class`` listing ``problems`` under the model's name."""
         head = (f"invalid {cls.__name__}: " if len(problems) == 1
                 else f"invalid {cls.__name__}:\n  ")
         return cls.error_class(head + "\n  ".join(problems), problems=problems)

@@ -270,21 +270,16 @@ class Event(ValueModel):
 
     @classmethod
     def _raise(cls, exc: ValidationError) -> ServiceKitError:
-        """As every value model's, with the host's keys out of the locations: a key inside
-        ``fields`` or ``attributes`` reads ``*``, an unknown top-level key ``(unknown field)``
-        (keys are free text a caller chose, so they may be personal data)."""
+        """As every value model's (which already writes an unknown key as ``(unknown field)``),
+        and a key inside ``fields`` or ``attributes`` reads ``*`` even when it looks like an
+        identifier (a payload's keys are free text a caller chose: they may be personal data)."""
         problems = []
         for problem in describe_validation_error(exc):
             loc = list(problem.loc)
-            if loc and isinstance(loc[0], str) and loc[0] not in cls.model_fields and (
-                    loc[0] != "ticket_id"):
-                loc[0] = "(unknown field)"
             if len(loc) > 1 and loc[0] in ("fields", "attributes"):
                 loc[1:] = ["*" if isinstance(part, str) else part for part in loc[1:]]
             problems.append(Problem(tuple(loc), problem.type, problem.msg))
-        head = (f"invalid {cls.__name__}: " if len(problems) == 1
-                else f"invalid {cls.__name__}:\n  ")
-        return cls.error_class(head + "\n  ".join(problems), problems=problems)
+        return cls._error_of(problems)
 
     @property
     def ticket_id(self) -> str:
