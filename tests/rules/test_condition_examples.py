@@ -384,11 +384,20 @@ def test_division_by_zero_is_a_policy_error(text: str) -> None:
         ("n / d > 1", {"n": 1, "d": H}),  # number / duration
         ('s + "x" == "ax"', {"s": "a"}),  # no string concatenation
         ("b + 1 == 2", {"b": True}),  # booleans are not numbers
+        ("n + 0s == 0s", {"n": 0}),  # a fact 0 is a number, only the literal 0 is also 0s
+        ("n - d == 0s", {"n": 0, "d": H}),
     ],
 )
 def test_arithmetic_type_errors(text: str, facts: dict[str, Any]) -> None:
     with pytest.raises(PolicyError, match="cannot apply"):
         ev(text, facts)
+
+
+def test_negating_a_duration_reads_the_literal_zero_as_a_duration() -> None:
+    """``-d`` parses as ``0 - d``: the literal stands for 0s, whatever the other side's order."""
+    assert ev("-d == 0s - 1h", {"d": H})
+    assert ev("0 - d == -1h", {"d": H})
+    assert ev("0 + d == 1h", {"d": H})
 
 
 def test_datetime_minus_datetime_is_a_duration_not_a_number() -> None:

@@ -259,6 +259,10 @@ def ref_expr(e: dict[str, Any], facts: Any) -> Any:
     if any(x is MISS or x is None for x in (a, b)):
         return MISS
     a, b = ref_coerce(a, b)
+    first = e["args"][0]
+    if (op in "+-" and "value" in first and type(first["value"]) in (int, float)
+            and first["value"] == 0 and isinstance(b, timedelta)):
+        a = timedelta(0)  # the literal 0 stands for the zero duration (`-x` is `0 - x`)
     fa, fb = family(a), family(b)
     allowed = {
         "+": {("number", "number"), ("duration", "duration"), ("datetime", "duration"),

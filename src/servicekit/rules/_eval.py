@@ -263,7 +263,12 @@ def _member(item: Any, container: Any, fi: str, fc: str, *, where: str, op: str)
     return item in container
 
 
-def arith(op: str, a: Any, b: Any, where: str) -> Any:
+def arith(op: str, a: Any, b: Any, where: str, *, zero_literal: bool = False) -> Any:
+    """``a op b``; ``zero_literal`` says ``a`` is the literal ``0`` of the expression.
+
+    The literal ``0`` also stands for the zero duration, since ``-x`` parses as ``0 - x``; a
+    fact that happens to be ``0`` does not (``n + 1h`` is a type error whatever ``n`` holds).
+    """
     if a is MISSING or b is MISSING or a is None or b is None:
         return MISSING
     a, b = _operand(a, where), _operand(b, where)
@@ -278,7 +283,7 @@ def arith(op: str, a: Any, b: Any, where: str) -> Any:
         or (op in "*/" and (fa, fb) == ("duration", "number"))
         or (op == "*" and (fa, fb) == ("number", "duration"))
     )
-    if not ok and fa == "number" and fb == "duration" and op in "+-" and a == 0:
+    if not ok and zero_literal and fb == "duration" and op in "+-":
         a, fa, ok = timedelta(0), "duration", True  # `0 - x`: how `-x` of a duration parses
     if not ok or (op == "*" and fa == fb == "duration"):
         raise PolicyError(f"{where}: cannot apply '{op}' to {fa} and {fb}")
@@ -321,9 +326,20 @@ def compile_expr(e: ExprNode) -> Getter:
     if isinstance(e, (Lit, Dur)):
         value = e.value
         return lambda facts: value
-    left, right = compile_expr(e.args[0]), compile_expr(e.args[1])
+    first = e.args[0]
+    left, right = compile_expr(first), compile_expr(e.args[1])
     op, where = e.arith, render_expr(e)
+    if _is_zero(first):
+        return lambda facts: arith(op, left(facts), right(facts), where, zero_literal=True)
     return lambda facts: arith(op, left(facts), right(facts), where)
+
+
+def _is_zero(e: ExprNode) -> bool:
+    """The literal number ``0`` (not ``False``)."""
+    return (
+        isinstance(e, Lit) and isinstance(e.value, int | float)
+        and not isinstance(e.value, bool) and e.value == 0
+    )
 
 
 def compile_cond(c: CondNode) -> Pred:
