@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 
-.PHONY: help demo test lint typecheck contracts pytest bench docs docs-serve clean
+.PHONY: help demo test lint typecheck contracts pytest bench mutate docs docs-serve clean
 
 help:
 	@echo "make demo   - run the servicekit demo on the built-in defaults"
 	@echo "make test   - install test dependencies into .venv and run ruff, mypy, import-linter, pytest, the strict docs build"
 	@echo "make bench  - run the benchmarks against peer libraries (prints ratios)"
+	@echo "make mutate - mutation testing of the core modules (MODULES=\"calendar/_hours.py sla\" for some; ARGS=\"--max 100\")"
 	@echo "make docs   - build the documentation site (strict)"
 
 $(PY):
@@ -47,6 +48,11 @@ test: lint typecheck contracts pytest docs
 
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/run.py
+
+# Mutation testing (issue 20): not part of `make test`, too slow for CI; see docs/quality.md.
+ARGS ?= --max 150
+mutate: $(VENV)/.installed-mutate
+	$(PY) tools/mutate.py $(MODULES) $(ARGS)
 
 docs: $(VENV)/.installed-docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
