@@ -241,8 +241,10 @@ class DecisionTable(ValueModel):
                                        raw.get("output_order"))
         if failed is not None and not problems:
             raise failed  # as it is: copying a hundred thousand errors costs seconds
+        # each error again as it was written (its type and message): a custom type such as
+        # 'invalid_condition' is not one pydantic can rebuild from its name
         errors: list[InitErrorDetails] = [] if failed is None else [
-            {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+            {"type": PydanticCustomError(e["type"], e["msg"]), "loc": e["loc"], "input": e["input"]}
             for e in failed.errors()
         ]
         errors.extend(
