@@ -22,7 +22,7 @@ import re
 from collections import deque
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Self, cast
 
 from pydantic import (
     Field,
@@ -249,6 +249,16 @@ class ProcessDefinition(ValueModel):
     def model_post_init(self, context: Any, /) -> None:
         initial = next((s.id for s in self.states if s.initial), "")
         self._table = TransitionTable(self.transitions, initial)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """As pydantic's (``update`` is not validated), with a table and a machine class of its
+        own: a copy that shared the original's would fire the original's transitions, and
+        replay, which keeps its verdicts per table, would judge the copy's roles by the
+        original's."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.model_post_init(None)
+        copy.__pydantic_private__["_machine"] = None  # type: ignore[index]
+        return copy
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -181,3 +181,31 @@ def test_a_status_change_is_what_a_case_records() -> None:
     c = started().fire("assign", at=T0 + M, by=LEAD)
     assert [type(e) for e in c.history] == [CaseStarted, StatusChanged]
     assert (c.history[1].event, c.history[1].status) == ("assign", "fast")  # type: ignore[attr-defined]
+
+
+def test_replay_judges_a_copied_process_by_its_own_roles() -> None:
+    """Replay keeps its verdicts (who may fire what) per compiled table. A copy of a process
+    that declares one more role (``auditor``) shared the original's table, so after a replay
+    under the original its replay refused what its live command accepted: an actor who is a
+    customer and an auditor is staff there, and adds a note to another customer's case."""
+    notes = ProcessDefinition.model_validate({
+        "name": "notes",
+        "roles": ["agent", "customer"],
+        "states": [_state("a", initial=True), _state("z", final=True)],
+        "transitions": [{"event": "note", "sources": ["a"]},
+                        {"event": "finish", "sources": ["a"], "target": "z",
+                         "roles": ["agent"]}],
+    })
+    audited = notes.model_copy(update={"roles": frozenset({"agent", "customer", "auditor"})})
+    auditor = Actor(id="aud-1", roles=frozenset({"customer", "auditor"}))
+    live = Case.start(process=audited, case_id="N-1", customer_id="C-1", at=T0, by=AGENT)
+    live = live.fire("note", at=T0 + M, by=auditor)
+    refusal = ("history[1] (StatusChanged): note not permitted: a customer acts only on their "
+               "own cases")
+    with pytest.raises(InvalidInputError) as info:  # fills the verdicts of notes' table
+        Case.replay(live.history, process=notes)
+    assert str(info.value) == refusal
+    assert Case.replay(live.history, process=audited) == live
+    with pytest.raises(InvalidInputError) as again:
+        Case.replay(live.history, process=notes)
+    assert str(again.value) == refusal

@@ -175,3 +175,25 @@ def test_a_freshly_compiled_machine_checks_guards_and_fires_unguarded_moves_with
     machine.send("pick", facts={"ok": True})  # both guards hold: the first listed fires
     assert machine.current_state_value == "c"
 
+
+
+def test_a_copy_with_other_transitions_compiles_its_own_table_and_machine() -> None:
+    """pydantic's ``model_copy`` copies the private attributes: a copy with other transitions
+    kept the original's compiled table (and machine class), so it fired the original's moves."""
+    original = ProcessDefinition.model_validate(_table_doc())
+    machine_class = original.machine_class()
+    extra = TransitionDef(event="skip", sources=("a",), target="z")
+    copy = original.model_copy(update={"transitions": (*original.transitions, extra)})
+    assert copy.table is not original.table
+    assert copy.table.next_state("a", "skip") == "z"
+    assert original.table.next_state("a", "skip") is None
+    assert copy.table.single[("a", "skip")] == "z"
+    copied_machine = copy.machine_class()
+    assert copied_machine is not machine_class
+    machine = copied_machine()
+    machine.send("skip")
+    assert machine.current_state_value == "z"
+    assert original.machine_class() is machine_class  # the original keeps its own
+    same = original.model_copy()
+    assert same == original
+    assert same.table.single == original.table.single
