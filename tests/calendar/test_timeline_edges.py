@@ -1,0 +1,153 @@
+"""Edges of the business-time engine (issue 20: the mutation run found them unpinned).
+
+``open_intervals`` that start or end inside an open interval, ``next_close`` across the end of
+the built years and at its 400-day horizon, and computations at the edges of the supported
+years (2 and 9998).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from servicekit.calendar import (
+    EPOCH_US_MAX,
+    EPOCH_US_MIN,
+    MAX_YEAR,
+    MIN_YEAR,
+    WEEKDAYS,
+    BusinessCalendar,
+    from_epoch_us,
+    to_epoch_us,
+)
+from servicekit.errors import CalendarError
+
+SH = ZoneInfo("Asia/Shanghai")
+H = timedelta(hours=1)
+DAY = timedelta(days=1)
+ALL_WEEK = dict.fromkeys(WEEKDAYS, "00:00-24:00")
+
+
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SH)
+
+
+def utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+# -- open_intervals ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def desk() -> BusinessCalendar:
+    return BusinessCalendar(tz="Asia/Shanghai", hours="09:00-12:00,13:00-18:00")
+
+
+def test_open_intervals_starting_inside_an_open_interval(desk: BusinessCalendar) -> None:
+    # Monday 2026-03-02 10:00 to Tuesday 10:30: the first interval is clipped at its start
+    assert desk.open_intervals(sh(2026, 3, 2, 10), sh(2026, 3, 3, 10, 30)) == [
+        (sh(2026, 3, 2, 10), sh(2026, 3, 2, 12)),
+        (sh(2026, 3, 2, 13), sh(2026, 3, 2, 18)),
+        (sh(2026, 3, 3, 9), sh(2026, 3, 3, 10, 30)),
+    ]
+    # both ends inside one interval
+    assert desk.open_intervals(sh(2026, 3, 2, 14), sh(2026, 3, 2, 15)) == [
+        (sh(2026, 3, 2, 14), sh(2026, 3, 2, 15))
+    ]
+
+
+def test_open_intervals_leave_out_what_only_touches_the_span(desk: BusinessCalendar) -> None:
+    """Half-open intervals: one that ends at the span's start or starts at its end is not in it."""
+    assert desk.open_intervals(sh(2026, 3, 2, 12), sh(2026, 3, 2, 13)) == []
+    assert desk.open_intervals(sh(2026, 3, 2, 18), sh(2026, 3, 3, 9)) == []
+    assert desk.open_intervals(sh(2026, 3, 2, 12), sh(2026, 3, 2, 13, 30)) == [
+        (sh(2026, 3, 2, 13), sh(2026, 3, 2, 13, 30))
+    ]
+
+
+def test_open_intervals_of_an_empty_or_inverted_span(desk: BusinessCalendar) -> None:
+    t = sh(2026, 3, 2, 10)
+    assert desk.open_intervals(t, t) == []
+    assert desk.open_intervals(t, t - H) == []
+
+
+def test_open_intervals_from_before_the_first_interval_of_the_year(desk: BusinessCalendar) -> None:
+    # Friday 2027-01-01 00:00 is before the first interval built for 2027
+    fresh = BusinessCalendar(tz="Asia/Shanghai", hours="09:00-12:00,13:00-18:00")
+    assert fresh.open_intervals(sh(2027, 1, 1), sh(2027, 1, 1, 12)) == [
+        (sh(2027, 1, 1, 9), sh(2027, 1, 1, 12))
+    ]
+
+
+# -- next_close --------------------------------------------------------------------------------
+
+
+def test_next_close_across_the_end_of_the_built_years() -> None:
+    """Open all week; the interval that holds the instant runs past the end of its year."""
+    cal = BusinessCalendar(tz="UTC", hours=ALL_WEEK, holidays=[date(2027, 1, 2)])
+    assert cal.next_close(utc(2026, 12, 31, 10)) == utc(2027, 1, 2)
+    closed_new_year = BusinessCalendar(
+        tz="UTC", hours=ALL_WEEK, holidays=[date(2027, 1, 1), date(2028, 1, 1)]
+    )
+    assert closed_new_year.next_close(utc(2026, 12, 31, 10)) == utc(2027, 1, 1)
+    # from a closed instant: the end of the next interval, a year later
+    assert closed_new_year.next_close(utc(2027, 1, 1, 10)) == utc(2028, 1, 1)
+
+
+def test_next_close_looks_400_days_ahead() -> None:
+    """A desk that stays open raises; one that closes 400 days after the instant still closes."""
+    new_year = utc(2027, 1, 1)
+    cal = BusinessCalendar(tz="UTC", hours=ALL_WEEK, holidays=[new_year.date()])
+    start = new_year - 400 * DAY
+    assert cal.next_close(start) == new_year
+    fresh = BusinessCalendar(tz="UTC", hours=ALL_WEEK, holidays=[new_year.date()])
+    with pytest.raises(CalendarError, match="does not close within 400 days"):
+        fresh.next_close(start - timedelta(microseconds=1))
+    with pytest.raises(CalendarError, match="does not close within 400 days"):
+        BusinessCalendar.always().next_close(utc(2026, 3, 2))
+
+
+# -- the supported years: 2 to 9998 -------------------------------------------------------------
+
+
+def test_the_first_supported_instant_is_early_in_year_2() -> None:
+    assert (MIN_YEAR, MAX_YEAR) == (2, 9998)
+    first = from_epoch_us(EPOCH_US_MIN)
+    assert first == datetime(2, 1, 2, tzinfo=UTC)
+    cal = BusinessCalendar.always()
+    assert cal.elapsed(first, first + DAY) == DAY
+    assert cal.add(first, DAY) == first + DAY
+    assert cal.next_open(first) == first
+    with pytest.raises(CalendarError, match="outside the years 2 to 9998"):
+        cal.is_open(first - timedelta(microseconds=1))
+    # west of UTC the first instant is still in local year 2 (1 January)
+    ny = BusinessCalendar(tz="America/New_York", hours=ALL_WEEK)
+    assert ny.elapsed(first, first + DAY) == DAY
+    assert ny.open_intervals(first, first + H) == [(first, first + H)]
+
+
+def test_the_last_supported_instant_is_late_in_year_9998() -> None:
+    last = from_epoch_us(EPOCH_US_MAX)
+    assert last == datetime(9998, 12, 30, tzinfo=UTC)
+    assert to_epoch_us(last) == EPOCH_US_MAX
+    cal = BusinessCalendar.always()
+    assert cal.elapsed(last - DAY, last) == DAY
+    assert cal.add(last - DAY, DAY) == last
+    with pytest.raises(CalendarError, match="outside the years 2 to 9998"):
+        cal.is_open(last + timedelta(microseconds=1))
+
+
+def test_business_time_is_not_computed_past_year_9998() -> None:
+    """An add whose answer lies in year 9999 raises rather than building that year."""
+    desk = BusinessCalendar(tz="UTC", hours="09:00-18:00")
+    # Tuesday 9998-12-29 17:00: 1 h that day, 9 h on each of the 30th and 31st, then year 9999
+    start = utc(9998, 12, 29, 17)
+    assert desk.add(start, 19 * H) == utc(9998, 12, 31, 18)
+    with pytest.raises(CalendarError, match="computed for years 2 to 9998; a computation "
+                                            "reached year 9999"):
+        desk.add(start, 19 * H + timedelta(microseconds=1))
+    with pytest.raises(CalendarError, match="before the end of year 9998"):
+        desk.add(start, 3 * DAY)
