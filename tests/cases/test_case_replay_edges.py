@@ -209,3 +209,38 @@ def test_replay_judges_a_copied_process_by_its_own_roles() -> None:
     with pytest.raises(InvalidInputError) as again:
         Case.replay(live.history, process=notes)
     assert str(again.value) == refusal
+
+
+def test_replay_names_what_is_not_an_event_a_case_records() -> None:
+    """An event of another aggregate (a ticket's assignment), a second start, and what is not
+    an event at all are refused at their position, each with its own reason."""
+    from servicekit.events import TicketAssigned
+
+    c = started()
+    assigned = TicketAssigned(stream_id="R-1", at=T0 + M, by=AGENT.id, roles=AGENT.roles,
+                              assignee="agent-1")
+    second = c.history[0].model_copy(update={"event_id": "second-start", "at": T0 + M})
+    for ev, reason in ((assigned, "not an event a case records"),
+                       (second, "not an event a case records after its start"),
+                       ({"type": "StatusChanged"}, "not an event a case records after its "
+                                                  "start")):
+        with pytest.raises(InvalidInputError) as info:
+            Case.replay((c.history[0], ev), process=ROUTING)  # type: ignore[arg-type]
+        assert str(info.value) == f"history[1] ({type(ev).__name__}): {reason}"
+
+
+def test_replay_refuses_a_start_by_an_actor_who_could_not_have_started_the_case_p08() -> None:
+    ok = Case.start(process=ROUTING, case_id="R-1", customer_id="C-1", at=T0, by=AGENT)
+    first = ok.history[0]
+    for update, reason in (
+            ({"roles": frozenset()}, "the actor or the roles it acted in are not recorded "
+                                     "(P-08: authority is explicit)"),
+            ({"by": "C-2", "roles": frozenset({"customer"})},
+             "not permitted: only staff or the customer start a case"),
+            ({"by": "x-1", "roles": frozenset({"auditor"})},
+             "not permitted: only staff or the customer start a case")):
+        with pytest.raises(InvalidInputError) as info:
+            Case.replay((first.model_copy(update=update), *ok.history[1:]), process=ROUTING)
+        assert str(info.value) == f"history[0] (CaseStarted): {reason}"
+    own = first.model_copy(update={"by": "C-1", "roles": frozenset({"customer"})})
+    assert Case.replay((own,), process=ROUTING).history[0].by == "C-1"
