@@ -10,14 +10,13 @@ warning bits) against the report objects, row by row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
+import servicekit.sla._engine as engine
 from servicekit.calendar import BusinessCalendar
 from servicekit.events import (
     AgentReplied,
@@ -42,7 +41,6 @@ from servicekit.sla import (
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 US = timedelta(microseconds=1)
-NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 2, 14, tzinfo=UTC)
 NAT = np.datetime64("NaT")
 
@@ -237,9 +235,6 @@ def test_a_batch_of_tickets_not_opened_yet_has_no_rows_but_knows_them() -> None:
     assert all(len(v) == 0 for v in batch.columns().values())
 
 
-Build = Callable[[int], list[Event]]
-
-
 def test_chunks_of_long_histories_join_in_order() -> None:
     """Histories longer than a chunk each (600 events): every ticket is a chunk of its own."""
     pol = policy()
@@ -263,3 +258,43 @@ def test_chunks_of_long_histories_join_in_order() -> None:
         assert batch[tid] == evaluate(pol, events, NOW), tid
     assert batch["L-1"]["next_response"].cycles == 300
     assert_columns_match_reports(pol, batch)
+
+
+def test_a_chunk_closes_once_it_holds_512_events_each_ticket_counting_one_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batch is finished a chunk at a time (``_CHUNK_EVENTS``, 512), counting each
+    ticket's events known at now plus one (a ticket not opened yet costs a fold too): A (510
+    known events, 511) and B (none known, 1) fill a chunk exactly; C (510) and D (1) are the
+    last one, and nothing is finished after it."""
+    chunks: list[list[str]] = []
+    finish = engine._finish
+
+    def spy(pol: SlaPolicy, folds: Any) -> Any:
+        chunks.append([f.ticket_id for f in folds])
+        return finish(pol, folds)
+
+    monkeypatch.setattr(engine, "_finish", spy)
+    pol = policy()
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+
+    def ticket(tid: str, known: int) -> list[Event]:
+        out: list[Event] = [TicketCreated(event_id=f"{tid}-c", stream_id=tid,
+                                          at=t0 if known else NOW + H, priority="P1")]
+        out += [AgentReplied(event_id=f"{tid}-{k}", stream_id=tid, at=t0 + k * US)
+                for k in range(1, known)]
+        return out
+
+    histories = {"A": ticket("A", 510), "B": ticket("B", 0), "C": ticket("C", 510),
+                 "D": ticket("D", 1)}
+    batch = evaluate_many(pol, histories, NOW)
+    assert chunks == [["A", "B"], ["C", "D"]]
+    assert list(batch) == ["A", "B", "C", "D"]
+    assert len(batch["B"]) == 0
+    assert batch["C"] == evaluate(pol, histories["C"], NOW)
+    chunks.clear()
+    assert len(evaluate_many(pol, {}, NOW)) == 0
+    assert chunks == [[]]  # an empty batch is one empty chunk
+    chunks.clear()
+    evaluate_many(pol, {"A": histories["A"], "B": histories["B"], "D": histories["D"]}, NOW)
+    assert chunks == [["A", "B"], ["D"]]

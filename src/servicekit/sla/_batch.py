@@ -25,6 +25,10 @@ from servicekit.sla._policy import SlaPolicy
 State = Literal["running", "paused", "met", "breached", "cancelled"]
 _STATES: tuple[State, ...] = ("running", "paused", "met", "breached", "cancelled")
 
+#: "no instant" in the columns: numpy's NaT as an int64, below every instant the calendar
+#: computes (those of year 1969 are negative: -1 is 1969-12-31T23:59:59.999999 UTC)
+_NONE = int(np.iinfo(np.int64).min)
+
 
 @dataclass(slots=True)
 class _Pending:
@@ -37,7 +41,7 @@ class _Pending:
     start: int
     first_interval: int  # index into the calendar's interval batch
     amounts: list[int]
-    queries: list[int]  # index into the calendar's add batch, -1 when never reached
+    queries: list[int | None]  # index into the calendar's add batch, None: not asked
     cycles: int
     breached_cycles: int
 
@@ -71,11 +75,6 @@ class _Batch:
 
 def _intervals(clock: _Clock, now: int) -> list[tuple[int, int]]:
     b = clock.bounds
-    n = len(b)
-    if n == 1:
-        return [(b[0], now)]
-    if n == 2:
-        return [(b[0], b[1])]
     pairs = [(b[i], b[i + 1]) for i in range(0, len(b) - 1, 2)]
     if len(b) % 2:
         pairs.append((b[-1], now))
@@ -101,15 +100,15 @@ class _Amounts:
             for lv in (policy.escalation.levels if policy.escalation else ())
         ]
         self.cache: dict[tuple[str, int], list[int]] = {}
-        self.same: dict[tuple[str, int], list[int]] = {}
+        self.same: dict[tuple[str, int], list[int | None]] = {}
 
-    def first_equal(self, metric: str, target: int) -> list[int]:
-        """For each amount, the index of an earlier equal amount (-1: none)."""
+    def first_equal(self, metric: str, target: int) -> list[int | None]:
+        """For each amount, the index of an earlier equal amount (None: none)."""
         key = (metric, target)
         found = self.same.get(key)
         if found is None:
             amounts = self(metric, target)
-            found = [next((j for j in range(i) if amounts[j] == a), -1)
+            found = [next((j for j in range(i) if amounts[j] == a), None)
                      for i, a in enumerate(amounts)]
             self.same[key] = found
         return found
@@ -210,7 +209,7 @@ def _locate(policy: SlaPolicy, pending: list[_Pending], batch: _Batch) -> list[i
         queries = p.queries
         if not bounds:  # started while paused, never ran
             elapsed_of.append(0)
-            queries.extend([-1] * len(amounts))
+            queries.extend([None] * len(amounts))
             continue
         pairs = p.pairs
         el = batch.elapsed[p.calendar]
@@ -231,7 +230,7 @@ def _locate(policy: SlaPolicy, pending: list[_Pending], batch: _Batch) -> list[i
         same = amounts_of.first_equal(clock.metric, target)
         for index, amount in enumerate(amounts):
             earlier = same[index]
-            if earlier >= 0 and queries[earlier] >= 0:
+            if earlier is not None and queries[earlier] is not None:
                 queries.append(queries[earlier])  # the same amount: the same instant
                 continue
             if index < n_warn:
@@ -240,7 +239,7 @@ def _locate(policy: SlaPolicy, pending: list[_Pending], batch: _Batch) -> list[i
                 needed = elapsed > target or (running and not cancelled)
             else:
                 needed = amount >= 0
-            q = -1
+            q = None
             if needed:
                 cum = 0
                 for i, value in enumerate(values):
@@ -266,16 +265,18 @@ class _Columns:
     """Computed statuses of many cases as flat lists: few objects, whatever the count.
 
     One row per clock; ``ticket_rows[i]`` is the first row of the i-th case (plus a final
-    end marker); ``instants`` holds each row's ``n_amounts`` instants (-1: never reached).
+    end marker); ``instants`` holds each row's ``n_amounts`` instants (``_NONE``: never
+    reached).
     """
 
-    def __init__(self, policy: SlaPolicy, calendars: list[BusinessCalendar]) -> None:
+    def __init__(self, policy: SlaPolicy, calendars: list[BusinessCalendar],
+                 n_amounts: int) -> None:
         self.policy = policy
         self.zones = [c.zone for c in calendars]
-        self.n_amounts = 0
+        self.n_amounts = n_amounts
         self.ticket_ids: list[str] = []
         self.now: list[int] = []
-        self.next_check: list[int] = []  # -1: none
+        self.next_check: list[int] = []  # _NONE: none
         self.ticket_rows: list[int] = [0]
         self.metric: list[str] = []
         self.state: list[int] = []
@@ -285,9 +286,9 @@ class _Columns:
         self.cycles: list[int] = []
         self.breached_cycles: list[int] = []
         self.started: list[int] = []
-        self.stopped: list[int] = []  # -1: not stopped
+        self.stopped: list[int] = []  # _NONE: not stopped
         self.calendar: list[int] = []
-        self.running: list[int] = []  # 1: counting at now
+        self.running: list[bool] = []  # counting at now
         self.instants: list[int] = []
 
     def extend(self, other: _Columns) -> None:
@@ -297,29 +298,27 @@ class _Columns:
                      "running", "instants"):
             getattr(self, name).extend(getattr(other, name))
         self.ticket_rows.extend(rows + r for r in other.ticket_rows[1:])
-        self.n_amounts = max(self.n_amounts, other.n_amounts)
+        assert self.n_amounts == other.n_amounts  # columns of one policy
 
 
 def _columns(policy: SlaPolicy, folds: Sequence[_Fold], pending: list[_Pending],
              elapsed_of: list[int], batch: _Batch) -> _Columns:
     """Phase 3: statuses and next check instants, as columns."""
-    out = _Columns(policy, batch.calendars)
     n_warn = len(policy.warn_at)
-    out.n_amounts = k = n_warn + 2 + (len(policy.escalation.levels) if policy.escalation else 0)
+    k = n_warn + 2 + (len(policy.escalation.levels) if policy.escalation else 0)
+    out = _Columns(policy, batch.calendars, k)
     by_fold: list[list[tuple[_Pending, int]]] = [[] for _ in folds]
     for p, elapsed in zip(pending, elapsed_of, strict=True):
         by_fold[p.fold_index].append((p, elapsed))
     instants_out = out.instants
     checks = (*range(n_warn), n_warn + 1)  # the instants at which a running clock changes
     for fi, fold in enumerate(folds):
-        next_check = -1
+        next_check = _NONE
         for p, elapsed in by_fold[fi]:
             clock = p.clock
             found = batch.instants[p.calendar]
             base = len(instants_out)
-            instants_out.extend([-1 if q < 0 else found[q] for q in p.queries])
-            if len(p.queries) < k:
-                instants_out.extend([-1] * (k - len(p.queries)))  # levels out of scope
+            instants_out.extend([_NONE if q is None else found[q] for q in p.queries])
             target = clock.target
             running = len(clock.bounds) % 2 == 1
             if clock.cancelled:
@@ -345,16 +344,17 @@ def _columns(policy: SlaPolicy, folds: Sequence[_Fold], pending: list[_Pending],
             out.cycles.append(p.cycles)
             out.breached_cycles.append(p.breached_cycles + (state == 3))
             out.started.append(clock.started)
-            out.stopped.append(-1 if clock.stopped is None else clock.stopped)
+            out.stopped.append(_NONE if clock.stopped is None else clock.stopped)
             out.calendar.append(p.calendar)
-            out.running.append(1 if running and not clock.cancelled else 0)
-            if running and not clock.cancelled:
+            counting = running and not clock.cancelled
+            out.running.append(counting)
+            if counting:
                 # the next change: a warning to cross, or the breach (reaching the target
                 # itself changes nothing: a clock at its target is still within it)
                 for i in checks:
                     instant = instants_out[base + i]
-                    if instant >= 0 and elapsed < amounts[i] and (
-                        next_check < 0 or instant < next_check
+                    if instant != _NONE and elapsed < amounts[i] and (
+                        next_check == _NONE or instant < next_check
                     ):
                         next_check = instant
         out.ticket_ids.append(fold.ticket_id)
