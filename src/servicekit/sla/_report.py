@@ -19,7 +19,7 @@ import numpy as np
 from servicekit.calendar import from_epoch_us, to_epoch_us
 from servicekit.events import Event
 from servicekit.rules import Decision, format_hours
-from servicekit.sla._batch import _STATES, State, _Amounts, _Columns
+from servicekit.sla._batch import _NONE, _STATES, State, _Amounts, _Columns
 from servicekit.sla._fold import CYCLIC, _Fold, _fold
 from servicekit.sla._history import ONE_US, _prepare
 from servicekit.sla._policy import SlaPolicy
@@ -143,8 +143,9 @@ def _status_of(cols: _Columns, row: int) -> MetricStatus:
         cols.metric[row], state, ONE_US * cols.target[row], ONE_US * cols.elapsed[row],
         tuple(w for i, w in enumerate(policy.warn_at) if bits >> i & 1),
         cols.cycles[row], cols.breached_cycles[row], cols.started[row],
-        None if due < 0 else due, breach if state == "breached" and breach >= 0 else None,
-        None if stopped < 0 else stopped, cols.zones[cols.calendar[row]],
+        None if due == _NONE else due,
+        breach if state == "breached" and breach != _NONE else None,
+        None if stopped == _NONE else stopped, cols.zones[cols.calendar[row]],
         bool(cols.running[row]),
     )
 
@@ -158,11 +159,11 @@ def _report_of(cols: _Columns, index: int, source: _Fold | Callable[[], _Fold]) 
         status = _status_of(cols, row)
         statuses[status.metric] = status
         instants[status.metric] = [
-            None if v < 0 else v for v in cols.instants[row * k:(row + 1) * k]
+            None if v == _NONE else v for v in cols.instants[row * k:(row + 1) * k]
         ]
     nxt = cols.next_check[index]
     return SlaReport(cols.policy, cols.ticket_ids[index], cols.now[index], source, statuses,
-                     instants, None if nxt < 0 else nxt)
+                     instants, None if nxt == _NONE else nxt)
 
 
 class SlaReport(Mapping[str, MetricStatus]):
@@ -404,9 +405,8 @@ class SlaBatch(Mapping[str, SlaReport]):
         state = np.asarray(_STATES, dtype=object)[np.asarray(cols.state, dtype=np.int64)]
 
         def stamp(values: Any, mask: Any = None) -> Any:
-            arr = np.asarray(values, dtype=np.int64)
-            bad = arr < 0 if mask is None else (arr < 0) | mask
-            return np.where(bad, np.iinfo(np.int64).min, arr).view("datetime64[us]")
+            arr = np.asarray(values, dtype=np.int64)  # _NONE is NaT
+            return (arr if mask is None else np.where(mask, _NONE, arr)).view("datetime64[us]")
 
         target = np.asarray(cols.target, dtype=np.int64)
         elapsed = np.asarray(cols.elapsed, dtype=np.int64)
