@@ -1,0 +1,152 @@
+"""The report objects, exactly: ``explain()`` line by line, the reprs, ``running`` of a
+breached clock, and the order of escalation steps over several metrics (S-11)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any
+
+from servicekit.calendar import BusinessCalendar
+from servicekit.events import (
+    AgentReplied,
+    CustomerReplied,
+    Event,
+    StatusChanged,
+    TicketCancelled,
+    TicketCreated,
+)
+from servicekit.sla import Escalation, EscalationLevel, SlaPolicy, evaluate
+
+H = timedelta(hours=1)
+M = timedelta(minutes=1)
+US = timedelta(microseconds=1)
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+_ids = count()
+
+
+def ev(kind: type[Event], at: datetime, **fields: Any) -> Event:
+    return kind(event_id=f"r{next(_ids)}", stream_id="T", at=at, **fields)
+
+
+def policy(**more: Any) -> SlaPolicy:
+    fields: dict[str, Any] = {
+        "name": "x", "calendar": BusinessCalendar.always(), "warn_at": (0.5,),
+        "targets": {"first_response": {"P1": H}, "next_response": {"P1": H},
+                    "resolution": {"P1": 8 * H}}}
+    fields.update(more)
+    return SlaPolicy(**fields)
+
+
+def two_cycles() -> list[Event]:
+    return [ev(TicketCreated, T0, priority="P1"), ev(AgentReplied, T0 + 10 * M),
+            ev(CustomerReplied, T0 + 20 * M), ev(AgentReplied, T0 + 90 * M),
+            ev(CustomerReplied, T0 + 100 * M)]
+
+
+def test_explain_says_each_event_and_each_clock_exactly() -> None:
+    """Worked by hand: first response answered after 10 min (met); next response 09:20 to
+    10:30 (70 min of 60: breached) then 10:40 to now, 14:00 (3 h 20 min: breached), 2 of 2
+    cycles; resolution 5 h of 8, past its 50 % warning, breached at 17:00:00.000001."""
+    text = evaluate(policy(), two_cycles(), T0 + 5 * H).explain()
+    assert text.splitlines() == [
+        "SLA policy 'x', ticket 'T', at 2026-03-02T14:00:00+00:00",
+        "events:",
+        "  2026-03-02T09:00:00+00:00  TicketCreated",
+        "  2026-03-02T09:00:00+00:00  first_response: started, target 1h",
+        "  2026-03-02T09:00:00+00:00  resolution: started, target 8h",
+        "  2026-03-02T09:10:00+00:00  AgentReplied:public",
+        "  2026-03-02T09:10:00+00:00  first_response: stopped",
+        "  2026-03-02T09:10:00+00:00  periodic_update: no target for this ticket, not tracked",
+        "  2026-03-02T09:20:00+00:00  CustomerReplied",
+        "  2026-03-02T09:20:00+00:00  next_response: started, target 1h",
+        "  2026-03-02T10:30:00+00:00  AgentReplied:public",
+        "  2026-03-02T10:30:00+00:00  next_response: cycle closed",
+        "  2026-03-02T10:30:00+00:00  periodic_update: no target for this ticket, not tracked",
+        "  2026-03-02T10:40:00+00:00  CustomerReplied",
+        "  2026-03-02T10:40:00+00:00  next_response: started, target 1h",
+        "clocks:",
+        "  first_response: met; elapsed 10m of 1h on the UTC calendar; "
+        "due 2026-03-02T10:00:00+00:00",
+        "  resolution: running; elapsed 5h of 8h on the UTC calendar; "
+        "due 2026-03-02T17:00:00+00:00; warnings [0.5]",
+        "  next_response: breached; elapsed 3h20m of 1h on the UTC calendar; "
+        "due 2026-03-02T11:40:00+00:00; breached 2026-03-02T11:40:00.000001+00:00; "
+        "warnings [0.5]; 2 of 2 cycles breached",
+        "next check: 2026-03-02T17:00:00.000001+00:00",
+    ]
+
+
+def test_explain_of_a_paused_clock_has_no_due_and_no_next_check() -> None:
+    events = [ev(TicketCreated, T0, priority="P1"), ev(AgentReplied, T0 + 10 * M),
+              ev(StatusChanged, T0 + H, status="pending_customer")]
+    text = evaluate(policy(warn_at=()), events, T0 + 2 * H).explain()
+    assert text.splitlines()[-2:] == [
+        "  first_response: met; elapsed 10m of 1h on the UTC calendar; "
+        "due 2026-03-02T10:00:00+00:00",
+        "  resolution: paused; elapsed 1h of 8h on the UTC calendar",
+    ]
+
+
+def test_reprs_name_the_ticket_the_states_and_the_instants() -> None:
+    report = evaluate(policy(), two_cycles(), T0 + 5 * H)
+    assert repr(report) == (
+        "SlaReport('T', {first_response: met, resolution: running, next_response: breached})")
+    assert repr(report["resolution"]) == (
+        "MetricStatus('resolution', state='running', target=8:00:00, elapsed=5:00:00, "
+        "due_at=2026-03-02 17:00:00+00:00)")
+
+
+def test_a_breached_clock_may_still_be_running_a_paused_one_not() -> None:
+    report = evaluate(policy(), two_cycles(), T0 + 5 * H)
+    assert (report["next_response"].state, report["next_response"].running) == (
+        "breached", True)
+    assert (report["first_response"].state, report["first_response"].running) == (
+        "met", False)
+    paused = two_cycles() + [ev(StatusChanged, T0 + 2 * H, status="pending_customer")]
+    s = evaluate(policy(), paused, T0 + 5 * H)["resolution"]
+    assert (s.state, s.running, s.stopped_at, s.breached_at) == ("paused", False, None, None)
+
+
+def _ladder() -> Escalation:
+    return Escalation(levels=[EscalationLevel(level=1, at=0.5, notify="lead"),
+                              EscalationLevel(level=2, at=0.75, notify="manager"),
+                              EscalationLevel(level=3, at="breach", notify="director")])
+
+
+def test_s11_steps_reached_are_ordered_by_level_then_instant() -> None:
+    """First response (1 h, never answered) and resolution (8 h) from 09:00: first response
+    reaches its levels at 09:30, 09:45 and 10:00:00.000001, resolution at 13:00 and 15:00."""
+    pol = policy(escalation=_ladder())
+    events = [ev(TicketCreated, T0, priority="P1")]
+    esc = evaluate(pol, events, T0 + 6 * H + 30 * M).escalations()
+    assert [(s.level, s.metric, s.at, s.notify, s.trigger) for s in esc.reached] == [
+        (1, "first_response", T0 + 30 * M, "lead", 0.5),
+        (1, "resolution", T0 + 4 * H, "lead", 0.5),
+        (2, "first_response", T0 + 45 * M, "manager", 0.75),
+        (2, "resolution", T0 + 6 * H, "manager", 0.75),
+        (3, "first_response", T0 + H + US, "director", "breach"),
+    ]
+    assert esc.next is None  # level 3 is reached (by first response): nothing new is next
+
+
+def test_s11_the_next_step_is_the_earliest_of_a_level_not_reached() -> None:
+    """At 09:40 level 1 is reached (first response, 09:30); the next is the earliest step of
+    another level: level 2 of first response at 09:45, not resolution's level 1 at 13:00 nor
+    resolution's level 2 at 15:00."""
+    pol = policy(escalation=_ladder())
+    events = [ev(TicketCreated, T0, priority="P1")]
+    esc = evaluate(pol, events, T0 + 40 * M).escalations()
+    assert [(s.level, s.metric) for s in esc.reached] == [(1, "first_response")]
+    assert esc.next is not None
+    assert (esc.next.level, esc.next.metric, esc.next.at) == (2, "first_response", T0 + 45 * M)
+
+
+def test_s11_a_cancelled_clock_escalates_nothing() -> None:
+    """Cancelled at 09:40 after its 50 % (09:30): a cancelled ticket calls nobody."""
+    pol = policy(escalation=_ladder(), targets={"first_response": {"P1": H}})
+    events = [ev(TicketCreated, T0, priority="P1"), ev(TicketCancelled, T0 + 40 * M)]
+    report = evaluate(pol, events, T0 + 2 * H)
+    assert report["first_response"].state == "cancelled"
+    assert report.escalations().reached == ()
+    assert report.escalations().next is None
