@@ -103,7 +103,7 @@ def test_a_breached_clock_may_still_be_running_a_paused_one_not() -> None:
         "breached", True)
     assert (report["first_response"].state, report["first_response"].running) == (
         "met", False)
-    paused = two_cycles() + [ev(StatusChanged, T0 + 2 * H, status="pending_customer")]
+    paused = [*two_cycles(), ev(StatusChanged, T0 + 2 * H, status="pending_customer")]
     s = evaluate(policy(), paused, T0 + 5 * H)["resolution"]
     assert (s.state, s.running, s.stopped_at, s.breached_at) == ("paused", False, None, None)
 
