@@ -33,7 +33,7 @@ demo: $(VENV)/.installed-core
 	$(PY) -m servicekit demo
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples tools
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy --strict src
