@@ -269,7 +269,8 @@ class _Folder:
             clock.bounds.append(t)
         self.clocks[metric] = clock
         if self.trace is not None:
-            self.note(t, f"{metric}: started, target {format_hours(ONE_US * target)}")
+            self.note(t, f"{metric}: started, " + (
+                f"target {format_hours(ONE_US * target)}" if target >= 0 else "no target yet"))
 
     def close_cycle(self, metric: str, t: int, *, cancel: bool) -> None:
         clock = self.clocks.get(metric)
