@@ -787,3 +787,44 @@ def test_error_results_are_errors_of_the_library() -> None:
     """The reference's 'error' outcome corresponds to ServiceKitError subclasses only."""
     assert issubclass(PolicyError, ServiceKitError)
     assert issubclass(NaiveDatetimeError, ServiceKitError)
+
+
+# -- the written text's size, computed without writing and parsing it ----------------------------
+
+
+@SETTINGS
+@given(conditions)
+def test_canonical_size_is_what_the_parser_counts_on_the_written_text(
+    data: dict[str, Any],
+) -> None:
+    """``canonical_size`` (what both forms are held to) agrees with the parser run on
+    ``str(condition)``: its node count and the depth of its tree (and/or chains one level)."""
+    from servicekit.rules._text import _generic_depth, _Parser, canonical_size, tree_depth
+
+    try:
+        condition = Condition.model_validate(data)
+    except PolicyError:
+        assume(False)
+    parser = _Parser(str(condition), max_depth=1_000, max_nodes=10**9)
+    tree = parser.parse()
+    assert canonical_size(condition.root) == (parser.nodes, _generic_depth(tree))
+    assert 1 <= tree_depth(condition.root) <= _generic_depth(tree)
+
+
+@pytest.mark.parametrize(
+    ("text", "nodes", "depth"),
+    [
+        ("a", 3, 2),
+        ("a == -1", 4, 3),
+        ("a == [1, [2, -3]]", 8, 5),
+        ("a and b or c", 11, 4),
+        ("(a and b) and c", 11, 4),
+        ("not (a or b)", 8, 4),
+        ("a + 1h * -2 > -4h", 9, 5),
+        ("exists(a) or exists(b)", 3, 2),
+    ],
+)
+def test_canonical_size_examples(text: str, nodes: int, depth: int) -> None:
+    from servicekit.rules._text import canonical_size
+
+    assert canonical_size(Condition.parse(text).root) == (nodes, depth)
