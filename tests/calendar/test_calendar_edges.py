@@ -205,3 +205,16 @@ def test_long_zone_names_are_refused_before_the_file_system_is_asked(
         with pytest.raises(CalendarError, match="unknown time zone"):
             BusinessCalendar(tz=name, hours="09:00-18:00")
     assert asked == [longest]
+
+
+def test_open_time_in_seconds_is_one_correctly_rounded_division() -> None:
+    """One computation spans at most MAX_SPAN_YEARS years, so its open time stays below 2**53
+    microseconds and ``elapsed_many`` divides in float64 exactly as ``total_seconds`` does."""
+    from servicekit.calendar import MAX_SPAN_YEARS
+
+    assert (MAX_SPAN_YEARS + 1) * 366 * 86_400 * 10**6 < 2**53
+    cal = BusinessCalendar.always()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    end = datetime(2125, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    seconds = cal.elapsed_many([start], [end])
+    assert seconds.tolist() == [cal.elapsed(start, end).total_seconds()]

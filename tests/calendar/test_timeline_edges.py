@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from servicekit.calendar import (
     EPOCH_US_MAX,
     EPOCH_US_MIN,
+    MAX_SPAN_YEARS,
     MAX_YEAR,
     MIN_YEAR,
     WEEKDAYS,
@@ -22,11 +24,12 @@ from servicekit.calendar import (
     from_epoch_us,
     to_epoch_us,
 )
-from servicekit.errors import CalendarError
+from servicekit.errors import CalendarCoverageError, CalendarError
 
 SH = ZoneInfo("Asia/Shanghai")
 H = timedelta(hours=1)
 DAY = timedelta(days=1)
+US = timedelta(microseconds=1)
 ALL_WEEK = dict.fromkeys(WEEKDAYS, "00:00-24:00")
 
 
@@ -151,3 +154,99 @@ def test_business_time_is_not_computed_past_year_9998() -> None:
         desk.add(start, 19 * H + timedelta(microseconds=1))
     with pytest.raises(CalendarError, match="before the end of year 9998"):
         desk.add(start, 3 * DAY)
+
+
+# -- windows grown forwards and backwards --------------------------------------------------------
+
+
+def test_an_interval_across_new_year_is_one_when_the_window_grows_either_way() -> None:
+    """Open all week: the year built first is joined to the one prepended and the one appended
+    without a seam at local midnight, on the scalar and on the vectorised path."""
+    cal = BusinessCalendar(tz="Asia/Shanghai", hours=ALL_WEEK,
+                           holidays=[date(2025, 12, 30), date(2027, 1, 2)])
+    assert cal.elapsed(sh(2026, 6, 1), sh(2026, 6, 2)) == DAY  # builds 2026 only
+    # prepended 2025: one interval from the end of the holiday on
+    assert cal.open_intervals(sh(2025, 12, 31, 12), sh(2026, 1, 1, 12)) == [
+        (sh(2025, 12, 31, 12), sh(2026, 1, 1, 12))
+    ]
+    assert cal.next_close(sh(2025, 12, 31, 12)) == sh(2027, 1, 2)
+    assert cal.elapsed(sh(2025, 12, 30), sh(2026, 1, 2)) == 2 * DAY
+    assert cal.add(sh(2025, 12, 29, 12), DAY) == sh(2025, 12, 31, 12)
+    # appended 2027: one interval up to the holiday
+    assert cal.open_intervals(sh(2026, 12, 31, 12), sh(2027, 1, 3, 1)) == [
+        (sh(2026, 12, 31, 12), sh(2027, 1, 2)),
+        (sh(2027, 1, 3), sh(2027, 1, 3, 1)),
+    ]
+    assert cal.elapsed(sh(2025, 12, 31), sh(2027, 1, 3)) == 367 * DAY
+    # from inside the holiday: runs out at the start of the next one
+    assert cal.add(sh(2025, 12, 30, 12), 367 * DAY) == sh(2027, 1, 2)
+    starts = np.array([to_epoch_us(sh(2025, 12, 29, 12)), to_epoch_us(sh(2026, 12, 31))])
+    ends = np.array([to_epoch_us(sh(2026, 1, 1, 1)), to_epoch_us(sh(2027, 1, 5))])
+    assert cal.elapsed_many_us(starts, ends).tolist() == [
+        (DAY + 13 * H) // US, (4 * DAY) // US
+    ]
+
+
+def test_adding_from_before_the_first_interval_of_a_window() -> None:
+    """From local new year, before the first open interval built: the interval's own start."""
+    def build() -> BusinessCalendar:
+        return BusinessCalendar(tz="Asia/Shanghai", hours="09:00-18:00")
+
+    # Friday 2027-01-01 00:00, nothing built yet
+    assert build().add(sh(2027, 1, 1), US) == sh(2027, 1, 1, 9) + US
+    out = build().add_many_us([to_epoch_us(sh(2027, 1, 1))], [1])
+    assert out.tolist() == [to_epoch_us(sh(2027, 1, 1, 9)) + 1]
+    assert build().elapsed(sh(2027, 1, 1), sh(2027, 1, 1, 9) + US) == US
+    got = build().elapsed_many_us([to_epoch_us(sh(2027, 1, 1))], [to_epoch_us(sh(2027, 1, 1, 10))])
+    assert got.tolist() == [H // US]
+
+
+def test_open_intervals_up_to_the_end_of_the_built_years() -> None:
+    cal = BusinessCalendar(tz="Asia/Shanghai", hours="09:00-18:00")
+    # Thursday 2026-12-31: the last interval of 2026 is the last one built
+    assert cal.open_intervals(sh(2026, 12, 31, 10), sh(2026, 12, 31, 23)) == [
+        (sh(2026, 12, 31, 10), sh(2026, 12, 31, 18))
+    ]
+
+
+def test_china_add_to_the_last_open_instant_of_the_data() -> None:
+    """An add that runs out exactly at the last open instant of 2026 needs no 2027 schedule."""
+    cal = BusinessCalendar.china(hours="09:00-18:00")
+    assert cal.add(sh(2026, 12, 31, 9), 9 * H) == sh(2026, 12, 31, 18)
+    fresh = BusinessCalendar.china(hours="09:00-18:00")
+    out = fresh.add_many_us([to_epoch_us(sh(2026, 12, 31, 9))], [(9 * H) // US])
+    assert out.tolist() == [to_epoch_us(sh(2026, 12, 31, 18))]
+    with pytest.raises(CalendarCoverageError):
+        cal.add(sh(2026, 12, 31, 9), 9 * H + US)
+
+
+# -- the span limit -----------------------------------------------------------------------------
+
+
+def test_an_add_may_use_exactly_100_local_years() -> None:
+    """From local new year 2026, the open time of 2026 to 2125 can be added, and no more."""
+    start = utc(2026, 1, 1)
+    end = utc(2126, 1, 1)
+    held = BusinessCalendar(tz="UTC", hours="09:00-18:00").elapsed(start, end - US)
+    cal = BusinessCalendar(tz="UTC", hours="09:00-18:00")
+    last = cal.add(start, held)
+    assert last.year == 2125
+    assert cal.elapsed(last, end - US) == timedelta(0)
+    fresh = BusinessCalendar(tz="UTC", hours="09:00-18:00")
+    with pytest.raises(CalendarError, match=f"duration: the computation needs more than "
+                                            f"{MAX_SPAN_YEARS} consecutive local years"):
+        fresh.add(start, held + US)
+
+
+def test_an_add_after_a_long_window_is_answered_in_a_window_of_its_own() -> None:
+    """A window built from 1990 cannot grow to the 2100s: the add starts a fresh one at 2026."""
+    start = utc(2026, 1, 5, 9)
+    amount = 70 * 365 * 9 * H // 7 * 5  # about 70 years of a 45-hour week
+    expected = BusinessCalendar(tz="UTC", hours="09:00-18:00").add(start, amount)
+    assert expected.year >= 1990 + MAX_SPAN_YEARS  # past the reach of a window from 1990
+    cal = BusinessCalendar(tz="UTC", hours="09:00-18:00")
+    assert cal.elapsed(utc(1990, 1, 1), start) > timedelta(0)  # builds 1990 to 2026
+    assert cal.add(start, amount) == expected
+    assert cal.elapsed(start, expected) == amount
+    got = cal.add_many_us([to_epoch_us(start)], [amount // US])
+    assert got.tolist() == [to_epoch_us(expected)]

@@ -312,18 +312,19 @@ class BusinessCalendar(ValueModel):
         chinesecalendar covers and the years the host announced; false elsewhere, where results
         either raise (``beyond_coverage="raise"``) or are provisional (``"statutory"``).
         """
-        d = local_date(day, self.zone, "day")
+        return self._covers_year(local_date(day, self.zone, "day").year)
+
+    def _covers_year(self, year: int) -> bool:
         if self.source != "china":
             return True
         years, _, _ = _china_data()
-        return d.year in years or self._host_announced(d.year)
+        return year in years or self._host_announced(year)
 
     def provisional(self, start: datetime, end: datetime) -> bool:
         """Whether any local date from ``start`` to ``end`` is not :meth:`covered <covers>`."""
-        a = local_date(start, self.zone, "start")
-        b = local_date(end, self.zone, "end")
-        a, b = min(a, b), max(a, b)
-        return any(not self.covers(date(y, 1, 1)) for y in range(a.year, b.year + 1))
+        a = local_date(start, self.zone, "start").year
+        b = local_date(end, self.zone, "end").year
+        return not all(self._covers_year(y) for y in range(min(a, b), max(a, b) + 1))
 
     def _year_sets(self, year: int) -> tuple[frozenset[date], frozenset[date]]:
         """The closed dates and the make-up working dates of a local year."""
@@ -470,18 +471,17 @@ class BusinessCalendar(ValueModel):
         if unit == "us" and nat.any():
             raise CalendarError("starts/ends contain NaT, which unit='us' cannot represent")
         if nat.any():
-            fill = a[~nat][0] if (~nat).any() else 0
+            if nat.all():
+                return np.full(a.shape, np.nan)
+            fill = a[~nat][0]
             a = np.where(nat, fill, a)
             b = np.where(nat, fill, b)
-            if not (~nat).any():
-                return np.full(a.shape, np.nan)
         us = self._timeline.elapsed_many_us(a, b)
         if unit == "us":
             return us
-        seconds: npt.NDArray[np.float64] = us / 1_000_000  # one rounding below 2**53 µs
-        big = np.abs(us) >= 2**53  # beyond ~285 years of open time: divide exactly in Python
-        if big.any():
-            seconds[big] = [int(x) / 1_000_000 for x in us[big]]
+        # One correctly rounded division: open time is below 2**53 µs (285 years), since one
+        # computation spans at most MAX_SPAN_YEARS (100) years.
+        seconds: npt.NDArray[np.float64] = us / 1_000_000
         seconds[nat] = np.nan
         return seconds
 
@@ -612,10 +612,11 @@ _ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]{1,32}(?:/[A-Za-z0-9_+\-]{1,32}){0,3}")
 MAX_ZONE_NAME = 64
 
 
-def _zone_or_problem(name: object) -> ZoneInfo | str:
-    """The ``ZoneInfo`` of an IANA zone name, or the problem (never repeating the name)."""
-    if not isinstance(name, str):
-        return f"expected an IANA time zone name (a str), got {type(name).__name__}"
+def _zone_or_problem(name: str) -> ZoneInfo | str:
+    """The ``ZoneInfo`` of an IANA zone name, or the problem (never repeating the name).
+
+    ``name`` is a str: pydantic has checked the field's type before this runs.
+    """
     if len(name) > MAX_ZONE_NAME or _ZONE_NAME.fullmatch(name) is None:
         return _UNKNOWN_ZONE
     try:

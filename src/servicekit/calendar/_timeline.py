@@ -250,8 +250,6 @@ class Timeline:
         ends: list[int] = []
         next_base, next_off = None, 0  # the offset at the next midnight, for consecutive days
         for day, intervals in plan:
-            if not intervals:
-                continue
             base = naive_day_us(day)
             naive_mid = NAIVE_EPOCH + timedelta(microseconds=base)
             off = next_off if base == next_base else _offset_us(zone, naive_mid)
@@ -419,15 +417,15 @@ class Timeline:
         """
         y_lo, y_hi = self._local_year(lo_us), self._local_year(hi_us)
         with self._lock:
-            for reuse in (True, False):
-                state = self._ensure(y_lo, y_hi, reuse=reuse)
-                try:
-                    state = self._walk(state, target_of(state), y_lo)
-                except _Restart:
-                    continue
-                self._state = state
-                return state
-            raise AssertionError("a fresh window starts at the computation's year")
+            state = self._ensure(y_lo, y_hi)
+            try:
+                state = self._walk(state, target_of(state), y_lo)
+            except _Restart:
+                # a fresh window starts at the computation's first year: its walk never restarts
+                state = self._ensure(y_lo, y_hi, reuse=False)
+                state = self._walk(state, target_of(state), y_lo)
+            self._state = state
+            return state
 
     def _walk(self, state: _State, target: int, y_lo: int) -> _State:
         last = state.last_year
