@@ -102,10 +102,10 @@ class _G:
     """A generic parse node, typed into a condition or an expression afterwards."""
 
     kind: str  # lit dur path exists not neg list binop
+    pos: int  # where it starts in the text, for messages
     op: str = ""
     args: list[_G] = field(default_factory=list)
     value: Any = None
-    pos: int = 0
     paren: bool = False
 
 
@@ -131,11 +131,10 @@ class _Parser:
             raise PolicyError(f"condition has more than {self.max_nodes} nodes")
         return _G(kind, pos=pos, **kw)
 
-    def expect(self, text: str) -> _Tok:
+    def expect(self, text: str) -> None:
         tok = self.take()
         if tok.text != text or tok.kind == "string":
             raise PolicyError(f"expected {text!r} at position {tok.pos}, found {_describe(tok)}")
-        return tok
 
     def parse(self) -> _G:
         g = self.expr(0, 1)
