@@ -229,8 +229,9 @@ def _from_numpy(arr: npt.NDArray[Any], kind: str, name: str) -> tuple[I64, Bool]
         if least < lo or greatest > hi:
             raise CalendarError(_out_of_range(kind, name))
     target = np.dtype(f"{expected}[us]")
-    if count != 1 or unit in ("ns", "ps", "fs", "as"):
-        # finer than a microsecond: allowed only when nothing below the microsecond is set
+    if unit in ("ns", "ps", "fs", "as"):
+        # finer than a microsecond: allowed only when nothing below the microsecond is set (a
+        # multiple of a coarser unit, '[7D]', is whole microseconds)
         back = arr.astype(target).astype(arr.dtype)
         if np.any((back.view(np.int64) != raw) & ~nat):
             raise InvalidInputError(
