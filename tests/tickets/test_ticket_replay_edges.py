@@ -184,3 +184,30 @@ def test_replay_judges_a_customer_by_whether_the_ticket_is_theirs() -> None:
                                  "a customer acts only on their own tickets")
     mine = again(t.history[-1], T0 + 2 * H)
     assert Ticket.replay((*t.history, mine)).version == 5
+
+
+def stored(t: Ticket) -> tuple[Event, ...]:
+    """``t``'s history as a store gives it back (from JSON: one object per role set)."""
+    return tuple(Event.from_dict(ev.to_dict()) for ev in t.history)
+
+
+def test_after_a_store_another_customer_in_the_same_roles_is_still_refused() -> None:
+    """From a store, the ticket's customer and another customer act in the very same role-set
+    object: only whether the ticket is theirs tells them apart (P-08)."""
+    t = working().customer_reply(at=T0 + H)
+    history = stored(t)
+    other = again(history[-1], T0 + 2 * H, by="cust-2")
+    assert other.roles is history[-1].roles
+    refused((*history, other), "history[4] (CustomerReplied): customer_reply not permitted: "
+                               "a customer acts only on their own tickets")
+    mine = again(history[-1], T0 + 2 * H)
+    assert Ticket.replay((*history, mine)).version == 5
+
+
+def test_a_later_event_that_records_no_roles_is_refused_p08() -> None:
+    t = working().reply(at=T0 + H, by=AGENT)
+    message = ("history[3] (AgentReplied): the actor or the roles it acted in are not recorded "
+               "(P-08: authority is explicit)")
+    for update in ({"roles": frozenset()}, {"by": None}):
+        refused((*t.history[:3], t.history[3].model_copy(update=update)), message)
+    assert Ticket.replay(t.history) == t
