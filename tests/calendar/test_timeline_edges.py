@@ -16,6 +16,7 @@ import pytest
 from servicekit.calendar import (
     EPOCH_US_MAX,
     EPOCH_US_MIN,
+    MAX_INTERVALS,
     MAX_SPAN_YEARS,
     MAX_YEAR,
     MIN_YEAR,
@@ -250,3 +251,30 @@ def test_an_add_after_a_long_window_is_answered_in_a_window_of_its_own() -> None
     assert cal.elapsed(start, expected) == amount
     got = cal.add_many_us([to_epoch_us(start)], [amount // US])
     assert got.tolist() == [to_epoch_us(expected)]
+
+
+# -- the interval limit ---------------------------------------------------------------------------
+
+
+def _busy(extra: int) -> BusinessCalendar:
+    """Open 48 ten-minute intervals every day from 2026 to 2037 but for 216 holidays, and
+    32 + ``extra`` intervals on one make-up day: 200,000 + ``extra`` intervals in those years."""
+    slots = [f"{h:02d}:{m + 5:02d}-{h:02d}:{m + 15:02d}" for h in range(24) for m in (0, 30)]
+    first_holiday = date(2037, 5, 1)
+    return BusinessCalendar(
+        tz="UTC",
+        hours=dict.fromkeys(WEEKDAYS, ",".join(slots)),
+        holidays=[first_holiday + timedelta(days=i) for i in range(216)],
+        workdays=[date(2026, 3, 2)],
+        workday_hours=",".join(slots[: 32 + extra]),
+    )
+
+
+def test_a_computation_may_use_exactly_max_intervals() -> None:
+    days = (date(2038, 1, 1) - date(2026, 1, 1)).days - 216
+    assert 48 * (days - 1) + 32 == MAX_INTERVALS == 200_000
+    start, end = utc(2026, 1, 1), utc(2037, 12, 31)
+    assert _busy(0).elapsed(start, end) == (days - 2) * 8 * H + 32 * 10 * timedelta(minutes=1)
+    with pytest.raises(CalendarError, match="start and end: the local years the computation "
+                                            "needs hold more than 200,000 open intervals"):
+        _busy(1).elapsed(start, end)
