@@ -278,3 +278,30 @@ def test_a_computation_may_use_exactly_max_intervals() -> None:
     with pytest.raises(CalendarError, match="start and end: the local years the computation "
                                             "needs hold more than 200,000 open intervals"):
         _busy(1).elapsed(start, end)
+
+
+# -- the end of the built years ------------------------------------------------------------------
+
+
+def test_the_last_microsecond_of_the_china_data_needs_no_later_year() -> None:
+    """China holidays: answers up to local new year 2027 need only 2026, on a fresh calendar as
+    on one that computed something before (was: CalendarCoverageError(2027) when fresh)."""
+    last = sh(2027, 1, 1) - US
+    used = BusinessCalendar.china()
+    assert used.is_open(sh(2026, 6, 1, 10))
+    for cal in (BusinessCalendar.china(), used):
+        assert not cal.is_open(last)
+    for cal in (BusinessCalendar.china(), used):
+        assert cal.elapsed(sh(2026, 12, 31, 10), sh(2027, 1, 1)) == 8 * H
+    for cal in (BusinessCalendar.china(), used):
+        assert cal.open_intervals(sh(2026, 12, 31), sh(2027, 1, 1)) == [
+            (sh(2026, 12, 31, 9), sh(2026, 12, 31, 18))
+        ]
+    fresh = BusinessCalendar.china()
+    got = fresh.elapsed_many_us([to_epoch_us(sh(2026, 12, 31, 10))], [to_epoch_us(sh(2027, 1, 1))])
+    assert got.tolist() == [8 * H // US]
+    # an instant in 2027 still needs 2027
+    with pytest.raises(CalendarCoverageError):
+        BusinessCalendar.china().is_open(sh(2027, 1, 1))
+    with pytest.raises(CalendarCoverageError):
+        used.elapsed(sh(2026, 12, 31, 10), sh(2027, 1, 1) + US)

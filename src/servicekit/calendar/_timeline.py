@@ -388,8 +388,12 @@ class Timeline:
 
     def _extend(self, lo_us: int, hi_us: int) -> _State:
         """:meth:`state_for` when the current window lacks some of the years (raises
-        :class:`_Limit`)."""
-        y_lo, y_hi = self._local_year(lo_us), self._local_year(hi_us)
+        :class:`_Limit`).
+
+        The built range is closed at its end (an instant at local new year is answered by the
+        years before it), so the years needed are those of ``[lo_us, hi_us)``, or ``lo_us``'s.
+        """
+        y_lo, y_hi = self._local_year(lo_us), self._local_year(max(lo_us, hi_us - 1))
         with self._lock:
             return self._ensure(y_lo, y_hi)
 
