@@ -305,3 +305,16 @@ def test_the_last_microsecond_of_the_china_data_needs_no_later_year() -> None:
         BusinessCalendar.china().is_open(sh(2027, 1, 1))
     with pytest.raises(CalendarCoverageError):
         used.elapsed(sh(2026, 12, 31, 10), sh(2027, 1, 1) + US)
+
+
+def test_a_batch_whose_years_do_not_fit_one_window_is_answered_per_start_year() -> None:
+    """One start in 2026 and one in 2090 with 40 years of business time: the batch cannot be
+    computed in one window of 100 years, each element is answered as its scalar call."""
+    starts = [utc(2026, 3, 2, 10), utc(2090, 3, 1, 10)]
+    amounts = [2 * H, timedelta(days=40 * 365) * 9 // 24 * 5 // 7]
+    want = [BusinessCalendar(tz="UTC", hours="09:00-18:00").add(t, d)
+            for t, d in zip(starts, amounts, strict=True)]
+    assert want[1].year > 2026 + MAX_SPAN_YEARS - 1
+    cal = BusinessCalendar(tz="UTC", hours="09:00-18:00")
+    got = cal.add_many_us([to_epoch_us(t) for t in starts], [d // US for d in amounts])
+    assert got.tolist() == [to_epoch_us(t) for t in want]
