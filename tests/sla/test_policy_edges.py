@@ -128,3 +128,17 @@ def test_a_single_selector_is_a_tuple_of_one() -> None:
         ("TicketCreated",), ("TicketResolved", "TicketClosed"), ("StatusChanged:cancelled",))
     assert Metric(name="m", start_on="AgentReplied:public", stop_on="AgentReplied:private",
                   ).stop_on == ("AgentReplied:private",)
+
+
+def test_select_refuses_an_output_that_is_no_target_in_a_table_that_bypassed_the_check() -> None:
+    """``model_copy(update=...)`` does not validate: a table whose only output for a metric
+    is no duration reaches ``select()``, which refuses it by the output's type."""
+    bad = Rule(id="r", when="priority == 'P1'", then={}).model_copy(
+        update={"then": {"resolution": "soon"}})
+    unchecked = policy().model_copy(
+        update={"target_table": DecisionTable(name="t", rules=[bad])})
+    with pytest.raises(PolicyError) as info:
+        unchecked.select(facts())
+    assert str(info.value) == ("target_table: the output for a metric is not a target (a "
+                               "target is a duration from 0 to 3650 days), got str")
+    assert unchecked.select(facts("P2")) == {"first_response": 4 * H}
