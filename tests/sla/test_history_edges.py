@@ -109,3 +109,16 @@ def test_the_first_instant_computed_is_accepted_and_the_one_before_is_named() ->
     with pytest.raises(CalendarError) as info:
         evaluate(policy(), [created(FIRST), reply(FIRST - US, "r")], FIRST + H)
     assert str(info.value).startswith("events[1].at: instant before the years 2 to 9998")
+
+
+def test_a_first_item_whose_stream_cannot_be_read_is_named() -> None:
+    """The stream of a history is its first event's: an object whose ``stream_id`` raises is
+    refused as events[0], with a typed error."""
+
+    class Odd:
+        @property
+        def stream_id(self) -> str:
+            raise TypeError("no stream")
+
+    message = refused([Odd()])
+    assert message.startswith("events[0]")
