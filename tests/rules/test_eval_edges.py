@@ -152,3 +152,40 @@ def test_an_explanation_names_the_type_of_a_value_it_cannot_write(
 ) -> None:
     text = Condition.parse("x != null").explain({"x": value})
     assert text == f"x != null: x = {shown} -> true"
+
+
+class _OwnArithmetic(timedelta):
+    """A timedelta subclass with arithmetic of its own (as pendulum's ``Duration`` has: its
+    ``/`` and ``//`` differ from the stdlib's): the rules use the stdlib's."""
+
+    def __truediv__(self, other: object) -> float:  # type: ignore[override]
+        raise TypeError("not the stdlib's division")
+
+    def __sub__(self, other: object) -> timedelta:  # type: ignore[override]
+        return timedelta(0)
+
+
+def test_a_timedelta_subclass_is_read_as_the_equal_plain_timedelta() -> None:
+    facts = {"d": _OwnArithmetic(hours=5), "e": _OwnArithmetic(hours=1)}
+    assert Condition.parse("d / e == 5").evaluate(facts)
+    assert Condition.parse("d - e == 4h").evaluate(facts)
+    assert Condition.parse("d / 2 == 2h30m").evaluate(facts)
+
+
+class _Moment(datetime):
+    """A datetime subclass, as pendulum's ``DateTime`` and pandas' ``Timestamp`` are."""
+
+
+@pytest.mark.parametrize("zone", [None, _NoOffset()], ids=["no-zone", "zone-without-offset"])
+def test_a_naive_datetime_of_a_subclass_is_refused(zone: tzinfo | None) -> None:
+    facts = {"t": _Moment(2026, 1, 2, tzinfo=zone)}
+    with pytest.raises(NaiveDatetimeError, match=r"^t: naive datetime in the facts"):
+        Condition.parse('t > "2026-01-01T00:00:00+00:00"').evaluate(facts)
+
+
+def test_an_aware_datetime_of_a_subclass_is_read_as_the_equal_plain_datetime() -> None:
+    moment = _Moment(2026, 1, 2, 9, 30, tzinfo=UTC)
+    facts = {"t": moment, "u": datetime(2026, 1, 2, 8, 0, tzinfo=UTC)}
+    assert Condition.parse("t - u == 1h30m").evaluate(facts)
+    assert Condition.parse('t == "2026-01-02T17:30:00+08:00"').evaluate(facts)
+    assert Condition.parse("t > u + 1h").evaluate(facts)
