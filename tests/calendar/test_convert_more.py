@@ -63,3 +63,13 @@ def test_unsigned_instants_up_to_the_int64_limit_are_range_checked_as_instants()
     assert ALWAYS.elapsed_many_us(np.array([0], dtype=np.uint64), [3600 * 10**6]).tolist() == [
         3600 * 10**6
     ]
+
+
+def test_big_endian_arrays_are_range_checked_by_value() -> None:
+    """Read as native bytes, 4 us after the epoch would be 2**58 us (year 11105), and an
+    instant in year 9999 could look like one in range: the check reads the values."""
+    near_epoch = np.array([4], dtype=">i8").view(">M8[us]")
+    assert ALWAYS.elapsed_many(near_epoch, near_epoch, unit="us").tolist() == [0]
+    late = np.array(["9999-06-01"], dtype=">M8[us]")
+    with pytest.raises(CalendarError, match=r"^starts: instants outside the years 2 to 9998$"):
+        ALWAYS.elapsed_many(late, late)
