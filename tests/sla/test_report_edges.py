@@ -3,9 +3,12 @@ breached clock, and the order of escalation steps over several metrics (S-11).""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
+
+import pytest
 
 from servicekit.calendar import BusinessCalendar
 from servicekit.events import (
@@ -15,7 +18,9 @@ from servicekit.events import (
     StatusChanged,
     TicketCancelled,
     TicketCreated,
+    TicketResolved,
 )
+from servicekit.rules import DecisionTable, Rule
 from servicekit.sla import Escalation, EscalationLevel, SlaPolicy, evaluate
 
 H = timedelta(hours=1)
@@ -150,3 +155,138 @@ def test_s11_a_cancelled_clock_escalates_nothing() -> None:
     assert report["first_response"].state == "cancelled"
     assert report.escalations().reached == ()
     assert report.escalations().next is None
+
+
+# -- values: frozen, compared with their own kind only -------------------------------------------
+
+
+def test_escalations_and_remedies_are_frozen_values() -> None:
+    pol = policy(escalation=_ladder(), public_commitments={"resolution"},
+                 remedy_table=_remedy_table())
+    report = evaluate(pol, [ev(TicketCreated, T0, priority="P1")], T0 + 10 * H)
+    esc = report.escalations()
+    (remedy,) = report.remedies()
+    for value, field in ((esc, "next"), (esc.reached[0], "level"), (remedy, "metric")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, field, None)
+
+
+def test_reports_and_remedies_are_unequal_to_other_kinds() -> None:
+    pol = policy(public_commitments={"resolution"}, remedy_table=_remedy_table())
+    report = evaluate(pol, [ev(TicketCreated, T0, priority="P1")], T0 + 10 * H)
+    (remedy,) = report.remedies()
+    for other in (5, "x", None, dict(report)):
+        assert (report == other) is False
+        assert (report != other) is True
+        assert (remedy == other) is False
+        assert (remedy != other) is True
+
+
+def test_reports_at_other_instants_differ_even_when_every_clock_is_the_same() -> None:
+    """Resolved at 10:00: at 11:00 and at 12:00 every clock is the same, the reports are not
+    (a report is of its instant)."""
+    events = [ev(TicketCreated, T0, priority="P1"), ev(AgentReplied, T0 + 10 * M),
+              ev(TicketResolved, T0 + H)]
+    pol = policy(targets={"first_response": {"P1": H}, "resolution": {"P1": 8 * H}})
+    one, two = evaluate(pol, events, T0 + 2 * H), evaluate(pol, events, T0 + 3 * H)
+    assert dict(one) == dict(two)
+    assert (one.next_check_at, two.next_check_at) == (None, None)
+    assert one != two
+    assert one == evaluate(pol, events, T0 + 2 * H)
+
+
+# -- escalations over ladders of every shape (S-11) ----------------------------------------------
+
+
+def test_s11_a_level_at_the_breach_after_three_fractions_is_not_reached_early() -> None:
+    """Levels at 25 %, 50 %, 75 % and the breach of resolution (8 h), at 13:48 (4 h 48 m,
+    60 %): two levels reached, the 75 % next, the breach after it."""
+    pol = policy(warn_at=(0.5,), targets={"resolution": {"P1": 8 * H}},
+                 escalation=Escalation(levels=[
+                     EscalationLevel(level=1, at=0.25, notify="a"),
+                     EscalationLevel(level=2, at=0.5, notify="b"),
+                     EscalationLevel(level=3, at=0.75, notify="c"),
+                     EscalationLevel(level=4, at="breach", notify="d")]))
+    events = [ev(TicketCreated, T0, priority="P1")]
+    esc = evaluate(pol, events, T0 + 288 * M).escalations()
+    assert [(s.level, s.at) for s in esc.reached] == [(1, T0 + 2 * H), (2, T0 + 4 * H)]
+    assert esc.next is not None
+    assert (esc.next.level, esc.next.at) == (3, T0 + 6 * H)
+    later = evaluate(pol, events, T0 + 7 * H).escalations()
+    assert [s.level for s in later.reached] == [1, 2, 3]
+    assert later.next is not None
+    assert (later.next.level, later.next.at) == (4, T0 + 8 * H + US)
+
+
+def test_s11_a_level_out_of_a_metrics_scope_does_not_hide_the_levels_after_it() -> None:
+    pol = policy(targets={"first_response": {"P1": H}, "resolution": {"P1": 8 * H}},
+                 escalation=Escalation(levels=[
+                     EscalationLevel(level=1, at=0.5, notify="a", metrics=("resolution",)),
+                     EscalationLevel(level=2, at=0.5, notify="b")]))
+    esc = evaluate(pol, [ev(TicketCreated, T0, priority="P1")], T0 + 45 * M).escalations()
+    assert [(s.level, s.metric, s.at) for s in esc.reached] == [
+        (2, "first_response", T0 + 30 * M)]
+
+
+def test_s11_a_clock_paused_exactly_at_a_level_has_reached_it() -> None:
+    """Paused at 13:00, 4 h of 8: the 50 % level is reached (at its instant), not the 75 %."""
+    pol = policy(warn_at=(), targets={"resolution": {"P1": 8 * H}}, escalation=_ladder())
+    events = [ev(TicketCreated, T0, priority="P1"),
+              ev(StatusChanged, T0 + 4 * H, status="pending_customer")]
+    esc = evaluate(pol, events, T0 + 6 * H).escalations()
+    assert [(s.level, s.at) for s in esc.reached] == [(1, T0 + 4 * H)]
+    assert esc.next is None
+
+
+def test_s11_levels_need_not_rise_with_their_fractions() -> None:
+    """Level 1 at the breach, level 2 at 50 %: a clock paused or stopped at 60 % reached
+    level 2 only."""
+    pol = policy(warn_at=(), targets={"resolution": {"P1": 10 * H}},
+                 escalation=Escalation(levels=[
+                     EscalationLevel(level=1, at="breach", notify="a"),
+                     EscalationLevel(level=2, at=0.5, notify="b")]))
+    for stop in (ev(StatusChanged, T0 + 6 * H, status="pending_customer"),
+                 ev(TicketResolved, T0 + 6 * H)):
+        events = [ev(TicketCreated, T0, priority="P1"), stop]
+        esc = evaluate(pol, events, T0 + 7 * H).escalations()
+        assert [(s.level, s.at) for s in esc.reached] == [(2, T0 + 5 * H)], stop
+        assert esc.next is None
+
+
+def test_s11_levels_of_long_targets_are_exact_to_the_microsecond() -> None:
+    """A 90 % level of a 149,931,631,292,205 µs target is reached at 134,938,468,162,985 µs
+    (the product needs more than a float's 53 bits)."""
+    long, threshold = 149_931_631_292_205 * US, 134_938_468_162_985 * US
+    pol = policy(warn_at=(), targets={"resolution": {"P1": long}},
+                 escalation=Escalation(levels=[EscalationLevel(level=1, at=0.9, notify="a")]))
+    events = [ev(TicketCreated, T0, priority="P1")]
+    before = evaluate(pol, events, T0 + threshold - US).escalations()
+    assert before.reached == ()
+    assert before.next is not None
+    assert before.next.at == T0 + threshold
+    reached = evaluate(pol, events, T0 + threshold).escalations().reached
+    assert [(s.level, s.at) for s in reached] == [(1, T0 + threshold)]
+
+
+# -- remedies (K-06) -----------------------------------------------------------------------------
+
+
+def _remedy_table(**when: str) -> DecisionTable:
+    return DecisionTable(name="remedy", rules=[
+        Rule(id="K-06", when=when.get("when", "commitment_missed"),
+             then={"remedy": "apology"})])
+
+
+def test_k06_each_breached_public_commitment_is_owed_its_remedy() -> None:
+    """first_response (met) comes before resolution (breached) by name: only resolution is
+    owed; a table that decides nothing owes an empty remedy, still listed."""
+    pol = policy(public_commitments={"first_response", "resolution"},
+                 remedy_table=_remedy_table())
+    events = [ev(TicketCreated, T0, priority="P1"), ev(AgentReplied, T0 + 10 * M)]
+    (owed,) = evaluate(pol, events, T0 + 9 * H).remedies()
+    assert (owed.metric, [dict(r) for r in owed.remedies]) == ("resolution",
+                                                               [{"remedy": "apology"}])
+    quiet = policy(public_commitments={"resolution"},
+                   remedy_table=_remedy_table(when="repeat_breaches > 5"))
+    (nothing,) = evaluate(quiet, events, T0 + 9 * H).remedies()
+    assert (nothing.metric, nothing.remedies, nothing.decision.value) == ("resolution", (), None)

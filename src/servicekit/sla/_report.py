@@ -278,7 +278,7 @@ class SlaReport(Mapping[str, MetricStatus]):
             amounts = amounts_of(metric, status.target // ONE_US)
             for i, level in enumerate(ladder.levels):
                 amount, instant = amounts[first_level + i], got[first_level + i]
-                if amount < 0 or instant is None:
+                if instant is None:  # out of its scope (amount -1), or never reached
                     continue
                 if amount > elapsed and not status.counting:
                     continue  # not reached, and this clock is not counting towards it
@@ -399,8 +399,7 @@ class SlaBatch(Mapping[str, SlaReport]):
         n_warn = len(cols.policy.warn_at)
         k = cols.n_amounts
         rows = len(cols.metric)
-        instants = np.asarray(cols.instants, dtype=np.int64).reshape(rows, k) if rows else (
-            np.zeros((0, max(k, 2)), dtype=np.int64))
+        instants = np.asarray(cols.instants, dtype=np.int64).reshape(rows, k)
         per_ticket = np.diff(np.asarray(cols.ticket_rows, dtype=np.int64))
         state = np.asarray(_STATES, dtype=object)[np.asarray(cols.state, dtype=np.int64)]
 
