@@ -164,3 +164,16 @@ def test_instants_before_1970_are_instants() -> None:
         assert np.isnat(columns["stopped_at"][1])
         assert columns["breached_at"][0] == np.datetime64(naive + H + US, "us")
         assert np.isnat(columns["breached_at"][1])
+
+
+def test_a_clock_paused_exactly_at_its_target_was_due_at_the_pause() -> None:
+    """resolution (1 h) ran 09:00-10:00 and waits from 10:00: due at 10:00 (the end of the
+    interval it reached its target in), not unknown, not at the resume at 11:00."""
+    pol = policy(targets={"resolution": {"P1": H}}, warn_at=(0.5,))
+    events = [created(), ev(StatusChanged, T0 + H, status="pending_customer")]
+    s = evaluate(pol, events, T0 + 90 * M)["resolution"]
+    assert (s.state, s.elapsed, s.due_at, s.warnings) == ("paused", H, T0 + H, (0.5,))
+    events.append(ev(StatusChanged, T0 + 2 * H, status="open"))
+    report = evaluate(pol, events, T0 + 150 * M)
+    s = report["resolution"]
+    assert (s.state, s.due_at, s.breached_at) == ("breached", T0 + H, T0 + 2 * H + US)

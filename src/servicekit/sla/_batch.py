@@ -176,7 +176,7 @@ def _gather(folds: Sequence[_Fold], metric_cal: dict[str, int],
                 for s, e in pairs:
                     a.append(s)
                     b.append(e)
-            start = bounds[0] if bounds else 0
+            start = bounds[0] if bounds else clock.started  # (never read: it never ran)
             closed = [c for c in fold.closed_cycles.get(metric, ()) if c.target >= 0]
             count = len(closed) + (0 if closed and closed[-1] is clock else 1)
             pending.append(_Pending(fi, clock, cal, pairs, start, first, [], [], count, 0))
