@@ -816,6 +816,9 @@ def test_canonical_size_is_what_the_parser_counts_on_the_written_text(
     [
         ("a", 3, 2),
         ("a == -1", 4, 3),
+        ("a == -1.5", 4, 3),
+        ("a == 1h", 3, 2),
+        ("a == -1h", 4, 3),
         ("a == [1, [2, -3]]", 8, 5),
         ("a and b or c", 11, 4),
         ("(a and b) and c", 11, 4),

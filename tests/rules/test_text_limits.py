@@ -166,3 +166,35 @@ def test_arithmetic_is_written_with_the_parentheses_it_needs_and_no_more(
     c = Condition.parse(text)
     assert str(c) == written
     assert Condition.parse(written) == c
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x in [1 == 1]", "expected ',' or ']' at position 8"),
+        ("x in [1 and 2]", "expected ',' or ']' at position 8"),
+        ("a + 1", "expected a condition at position 2, found a value"),
+        ("a == 1 and b * 2", "expected a condition at position 13, found a value"),
+        ("not 1h", "expected a condition at position 4, found a value"),
+    ],
+)
+def test_a_list_holds_values_and_a_condition_is_not_a_value(text: str, message: str) -> None:
+    _refused(text, f"^{re.escape(message)}$")
+
+
+def _not_62(value: object) -> dict[str, object]:
+    data: dict[str, object] = {"field": "x", "op": "==", "value": value}
+    for _ in range(62):
+        data = {"not": data}
+    return data
+
+
+def test_a_data_form_condition_is_held_to_the_depth_of_its_written_text() -> None:
+    """62 ``not`` and ``x == [1]`` are the 64 levels of the tree and one written level more, as
+    the text form allows; ``x == [[1]]`` is written one level deeper than that, refused in both
+    forms (by the parser for the text, by the written text's depth for the data)."""
+    c = Condition.model_validate(_not_62([1]))
+    assert Condition.parse(str(c)) == c
+    for value in ([[1]], [-1]):
+        with pytest.raises(PolicyError, match=f"nested deeper than {MAX_DEPTH} levels"):
+            Condition.model_validate(_not_62(value))
