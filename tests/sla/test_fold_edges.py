@@ -197,3 +197,31 @@ def test_thresholds_of_long_targets_are_exact_to_the_microsecond() -> None:
         assert (before["resolution"].target, before["resolution"].warnings) == (LONG, ())
         assert before.next_check_at == T0 + THRESHOLD
         assert evaluate(pol, events, T0 + THRESHOLD)["resolution"].warnings == (0.9,)
+
+
+def test_reply_clocks_never_pause() -> None:
+    """Waiting on the customer from 09:30 pauses resolution, not the periodic update (from
+    the reply at 09:10) nor the next response (from the customer's reply at 09:20)."""
+    events = [ev(TicketCreated, T0, priority="P1"), ev(AgentReplied, T0 + 10 * M),
+              ev(CustomerReplied, T0 + 20 * M),
+              ev(StatusChanged, T0 + 30 * M, status="pending_customer")]
+    report = evaluate(policy(), events, T0 + H)
+    assert {m: (s.state, s.elapsed) for m, s in report.items()} == {
+        "first_response": ("met", 10 * M),
+        "resolution": ("paused", 30 * M),
+        "periodic_update": ("running", 50 * M),
+        "next_response": ("running", 40 * M),
+    }
+
+
+def test_explain_of_a_zero_target_and_of_a_custom_clock_kept_for_a_target() -> None:
+    """A zero target is a target (``0s``); a custom metric with per-priority targets but none
+    for this priority is kept (a change may give it one)."""
+    pol = policy(targets={"resolution": {"P1": timedelta(0)}, "m": {"P1": H}},
+                 metrics=[Metric(name="m", start_on="AgentReplied", stop_on="TicketResolved")])
+    events = [ev(TicketCreated, T0, priority="P1")]
+    assert "  2026-03-02T09:00:00+00:00  resolution: started, target 0s" in (
+        evaluate(pol, events, T0 + H).explain().splitlines())
+    events = [ev(TicketCreated, T0, priority="P2"), ev(AgentReplied, T0 + 10 * M)]
+    assert "  2026-03-02T09:10:00+00:00  m: started, no target yet" in (
+        evaluate(pol, events, T0 + H).explain().splitlines())
