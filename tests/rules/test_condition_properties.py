@@ -825,9 +825,17 @@ def test_canonical_size_is_what_the_parser_counts_on_the_written_text(
         ("not (a or b)", 8, 4),
         ("a + 1h * -2 > -4h", 9, 5),
         ("exists(a) or exists(b)", 3, 2),
+        # a chain inside a chain, beside a deeper part: the inner chain's level must not lower
+        # the depth found in the deeper part
+        ("(a and b) or c + d * e > f", 15, 5),
+        ("(a or b) and x - y * z > 1", 15, 5),
     ],
 )
 def test_canonical_size_examples(text: str, nodes: int, depth: int) -> None:
-    from servicekit.rules._text import canonical_size
+    from servicekit.rules._text import _generic_depth, _Parser, canonical_size
 
-    assert canonical_size(Condition.parse(text).root) == (nodes, depth)
+    condition = Condition.parse(text)
+    assert canonical_size(condition.root) == (nodes, depth)
+    parser = _Parser(str(condition), max_depth=1_000, max_nodes=10**9)
+    tree = parser.parse()
+    assert (parser.nodes, _generic_depth(tree)) == (nodes, depth)  # what the parser counts
