@@ -539,8 +539,7 @@ class Timeline:
                 return end  # intervals are merged across years, so a later one starts later
             if end - start > horizon_us:
                 raise CalendarError("the calendar does not close within 400 days")
-            # the interval reaches the end of the built years: build the next one and look again
-            self.state_for(end, end + 1, "t")
+            # the interval reaches the end of the built years: is_open_us builds the next one
             if not self.is_open_us(end):
                 return end
 
