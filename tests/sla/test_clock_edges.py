@@ -7,12 +7,12 @@ All on an always-open UTC calendar, so the arithmetic is clock arithmetic.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from itertools import count
 from typing import Any
 
 import numpy as np
+import sla_events
+from sla_events import T0, US, H, M, always_policy
 
-from servicekit.calendar import BusinessCalendar
 from servicekit.events import (
     AgentReplied,
     CustomerReplied,
@@ -31,24 +31,16 @@ from servicekit.sla import (
     evaluate_many,
 )
 
-H = timedelta(hours=1)
-M = timedelta(minutes=1)
-US = timedelta(microseconds=1)
-T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ZERO = timedelta(0)
-_ids = count()
 
 
 def policy(**more: Any) -> SlaPolicy:
-    fields: dict[str, Any] = {"name": "edges", "calendar": BusinessCalendar.always(),
-                              "targets": {"first_response": {"P1": H},
-                                          "resolution": {"P1": 8 * H}}}
-    fields.update(more)
-    return SlaPolicy(**fields)
+    targets = {"first_response": {"P1": H}, "resolution": {"P1": 8 * H}}
+    return always_policy("edges", **{"targets": targets, **more})
 
 
 def ev(kind: type[Event], at: datetime, ticket: str = "T-1", **fields: Any) -> Event:
-    return kind(event_id=f"e{next(_ids)}", stream_id=ticket, at=at, **fields)
+    return sla_events.ev(kind, at, ticket, **fields)
 
 
 def created(at: datetime = T0, ticket: str = "T-1") -> Event:

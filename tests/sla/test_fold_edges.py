@@ -4,9 +4,10 @@ a ticket's attributes or a case's fields, and targets too long for a float's pre
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from itertools import count
+from datetime import timedelta
 from typing import Any
+
+from sla_events import T0, US, H, M, always_policy, ev
 
 from servicekit.calendar import BusinessCalendar
 from servicekit.events import (
@@ -23,24 +24,11 @@ from servicekit.events import (
 from servicekit.rules import DecisionTable, Rule
 from servicekit.sla import Metric, SlaPolicy, evaluate
 
-H = timedelta(hours=1)
-M = timedelta(minutes=1)
-US = timedelta(microseconds=1)
-T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
-_ids = count()
-
-
-def ev(kind: type[Event], at: datetime, stream: str = "T", **fields: Any) -> Event:
-    return kind(event_id=f"f{next(_ids)}", stream_id=stream, at=at, **fields)
-
 
 def policy(**more: Any) -> SlaPolicy:
-    fields: dict[str, Any] = {
-        "name": "x", "calendar": BusinessCalendar.always(), "warn_at": (),
-        "targets": {"first_response": {"P1": H}, "next_response": {"P1": H},
-                    "periodic_update": {"P1": 2 * H}, "resolution": {"P1": 8 * H}}}
-    fields.update(more)
-    return SlaPolicy(**fields)
+    targets = {"first_response": {"P1": H}, "next_response": {"P1": H},
+               "periodic_update": {"P1": 2 * H}, "resolution": {"P1": 8 * H}}
+    return always_policy("x", **{"targets": targets, "warn_at": (), **more})
 
 
 def _upgrade_table() -> DecisionTable:

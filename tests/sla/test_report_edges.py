@@ -4,13 +4,11 @@ breached clock, and the order of escalation steps over several metrics (S-11).""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
-from itertools import count
 from typing import Any
 
 import pytest
+from sla_events import T0, US, H, M, always_policy, ev
 
-from servicekit.calendar import BusinessCalendar
 from servicekit.events import (
     AgentReplied,
     CustomerReplied,
@@ -23,24 +21,11 @@ from servicekit.events import (
 from servicekit.rules import DecisionTable, Rule
 from servicekit.sla import Escalation, EscalationLevel, SlaPolicy, evaluate
 
-H = timedelta(hours=1)
-M = timedelta(minutes=1)
-US = timedelta(microseconds=1)
-T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
-_ids = count()
-
-
-def ev(kind: type[Event], at: datetime, **fields: Any) -> Event:
-    return kind(event_id=f"r{next(_ids)}", stream_id="T", at=at, **fields)
-
 
 def policy(**more: Any) -> SlaPolicy:
-    fields: dict[str, Any] = {
-        "name": "x", "calendar": BusinessCalendar.always(), "warn_at": (0.5,),
-        "targets": {"first_response": {"P1": H}, "next_response": {"P1": H},
-                    "resolution": {"P1": 8 * H}}}
-    fields.update(more)
-    return SlaPolicy(**fields)
+    targets = {"first_response": {"P1": H}, "next_response": {"P1": H},
+               "resolution": {"P1": 8 * H}}
+    return always_policy("x", **{"targets": targets, "warn_at": (0.5,), **more})
 
 
 def two_cycles() -> list[Event]:
