@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 _COMPARE: dict[type[ast.cmpop], type[ast.cmpop]] = {
@@ -292,9 +291,3 @@ class _Finder(ast.NodeVisitor):
             self._add(node.func, "minmax", other)
         self.generic_visit(node)
 
-
-def iter_source_files(root: str) -> Iterator[str]:  # pragma: no cover - convenience
-    import pathlib
-
-    for path in sorted(pathlib.Path(root).rglob("*.py")):
-        yield str(path)

@@ -216,7 +216,6 @@ class _Record:
         self.cov = cov
         self.durations: dict[str, float] = {}
         self.failed: set[str] = set()
-        self.files: dict[str, str] = {}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_make_collect_report(self, collector: Any) -> None:
@@ -226,7 +225,6 @@ class _Record:
     def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> None:
         _clear_caches()  # a cached body runs again, so each test that reaches it is credited
         self.cov.switch_context(item.nodeid)
-        self.files[item.nodeid] = item.nodeid.split("::", 1)[0]
 
     def pytest_runtest_logreport(self, report: Any) -> None:
         self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
@@ -269,7 +267,6 @@ def _child_baseline(modules: Sequence[str], paths: Sequence[str], out: Path) -> 
                 "lines": lines,
                 "durations": record.durations,
                 "failed": sorted(record.failed),
-                "files": record.files,
             }
         )
     )
@@ -419,12 +416,11 @@ def run_module(
         else:
             queue.append((m, order))
     running: dict[int, tuple[Mutant, float, float]] = {}
-    done = 0
     while queue or running:
         while queue and len(running) < jobs:
             m, order = queue.pop(0)
             budget = floor + factor * sum(base["durations"].get(t, 0.0) for t in order)
-            files = sorted({base["files"].get(t, t.split("::", 1)[0]) for t in order})
+            files = sorted({t.split("::", 1)[0] for t in order})
             mutated = m.apply(source)
             pid = _fork(
                 lambda m=m, mutated=mutated, files=files, order=order: _child_mutant(
@@ -448,7 +444,6 @@ def run_module(
                 outcome = Outcome(m, "survived" if code == 0 else "killed", elapsed)
             del running[pid]
             outcomes.append(outcome)
-            done += 1
             if verbose:
                 print(f"    {outcome.status:9} {elapsed:6.1f}s  {m.key}", flush=True)
     order_of = {m.key: i for i, m in enumerate(mutants)}
