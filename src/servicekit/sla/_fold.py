@@ -213,7 +213,10 @@ class _Plans(dict[type[Event], Plan]):
 
     def __missing__(self, kind: type[Event]) -> Plan:
         implied = _IMPLIED[kind]
-        plan = (_HANDLERS.get(kind), implied, () if implied is None else self.routes[kind])
+        handler = _HANDLERS.get(kind)
+        if handler is None and kind.sets_facts:
+            handler = _Folder.facts_changed
+        plan = (handler, implied, () if implied is None else self.routes[kind])
         self[kind] = plan
         return plan
 
@@ -334,9 +337,12 @@ class _Folder:
         assert isinstance(ev, CaseStarted)
         self.begin(_case_facts(ev), memo=False)
 
-    def priority_changed(self, t: int, ev: Event) -> None:
-        assert isinstance(ev, PriorityChanged)
-        self.out.facts["priority"] = ev.priority
+    def facts_changed(self, t: int, ev: Event) -> None:
+        """An event that sets facts (``sets_facts``: a ``PriorityChanged``'s priority, a
+        complaint's assessment): the facts change, and so may the running clocks' targets."""
+        facts = self.out.facts
+        for name in type(ev).sets_facts:
+            facts[name] = getattr(ev, name)
         self.targets = targets = _targets(self.policy, self.out.facts, self.memo)
         if not self.track_all and any(m in targets for m in self.untracked):
             self.needs_all = True  # fold again, tracking every clock from its start
@@ -461,7 +467,7 @@ class _Folder:
 _HANDLERS: dict[type[Event], Handler] = {
     TicketCreated: _Folder.created,
     CaseStarted: _Folder.case_started,
-    PriorityChanged: _Folder.priority_changed,
+    PriorityChanged: _Folder.facts_changed,
     AgentReplied: _Folder.agent_replied,
     CustomerReplied: _Folder.customer_replied,
     TicketResolved: _Folder.finish,
