@@ -293,14 +293,28 @@ def check_actor(command: str, by: object) -> Actor:
     return by
 
 
+#: the instant :func:`check_time` settled last, and what it settled to: an aggregate that
+#: checks ``at`` before its command (to date what the command records) hands the settled
+#: instant on, and the engine, checking it again, finds it here (one tuple, replaced whole:
+#: safe across threads)
+_LAST_SETTLED: tuple[object, datetime] = (None, datetime.min.replace(tzinfo=UTC))
+
+
 def check_time(command: str, at: object, last: datetime | None, what: str = "case") -> datetime:
-    aware = require_aware(at, f"{command}: at")
-    try:
-        moment: datetime | None = settle(aware)
-    except ValueError:
-        moment = None
-    if moment is None:  # raised outside the handler: nothing on __context__
-        raise InvalidInputError(f"{command}: at is outside the years 1 to 9999 in UTC")
+    global _LAST_SETTLED  # noqa: PLW0603 - a one-entry cache (see above)
+    settled = _LAST_SETTLED
+    if at is settled[1] or at is settled[0]:
+        moment: datetime | None = settled[1]
+    else:
+        aware = require_aware(at, f"{command}: at")
+        try:
+            moment = settle(aware)
+        except ValueError:
+            moment = None
+        if moment is None:  # raised outside the handler: nothing on __context__
+            raise InvalidInputError(f"{command}: at is outside the years 1 to 9999 in UTC")
+        _LAST_SETTLED = (at, moment)
+    assert moment is not None
     if last is not None and moment < last:
         raise InvalidInputError(f"{command}: at is earlier than the {what}'s last event")
     return moment

@@ -235,8 +235,19 @@ def fold(kind: AggregateKind, events: tuple[Event, ...],  # noqa: PLR0915 - the 
         if type(verdict) is str:
             raise _history_error(index, ev, verdict)
         if spec is not None:
-            target = one_move if spec.check is None else None
+            target = one_move
             new_status = spec.event.implies
+            check = spec.check
+            if check is not None and target is not None:
+                # the command's own rule, on the state as it stood (P-08: replay refuses
+                # what the live command would have)
+                state["version"] = index
+                state["updated_at"] = last_at
+                # the event's own values hold the command's arguments (and its envelope,
+                # which no check reads): no mapping built per event
+                refused = check(state, ev.__dict__)
+                if refused is not None:
+                    raise _history_error(index, ev, refused)
         else:
             target = one_move if command is not None and command not in commands else None
             new_status = ev.status  # type: ignore[attr-defined]
