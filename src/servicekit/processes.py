@@ -293,11 +293,18 @@ class ProcessDefinition(ValueModel):
             private["_machine"] = _machine_class(self)
         return private["_machine"]  # type: ignore[no-any-return]
 
-    def to_mermaid(self) -> str:
-        """A Mermaid state diagram of the process, rendered by python-statemachine."""
+    def to_mermaid(self, *, actions: bool = True) -> str:
+        """A Mermaid state diagram of the process, rendered by python-statemachine.
+
+        ``actions=False`` leaves out the transitions that keep the state (``escalate``,
+        ``change_priority`` …), which loop on many states and crowd the picture of the flow.
+        """
         from statemachine.contrib.diagram import formatter
 
-        return str(formatter.render(self.machine_class(), "mermaid"))
+        machine = (self.machine_class() if actions
+                   else _machine_class(self, [t for t in self.transitions
+                                              if t.target is not None]))
+        return str(formatter.render(machine, "mermaid"))
 
 
 def _soundness(d: ProcessDefinition) -> list[Problem]:
@@ -438,15 +445,17 @@ def _walk(start: str, edges: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
-def _machine_class(d: ProcessDefinition) -> type[Any]:
-    """Compile a definition to a python-statemachine class."""
+def _machine_class(d: ProcessDefinition,
+                   transitions: list[TransitionDef] | None = None) -> type[Any]:
+    """Compile a definition (with only ``transitions``, if given) to a python-statemachine
+    class."""
     from statemachine.io import create_machine_class_from_definition
 
     states: dict[str, dict[str, Any]] = {
         s.id: {"name": s.label, "initial": s.initial, "final": s.final, "on": {}}
         for s in d.states
     }
-    for t in d.transitions:
+    for t in d.transitions if transitions is None else transitions:
         for source in t.sources:
             move: dict[str, Any] = {"target": t.target}
             if t.guard is not None:
