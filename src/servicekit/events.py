@@ -47,13 +47,26 @@ from servicekit._payload import FrozenDict, frozen_valid
 from servicekit.errors import InvalidInputError, Problem, ServiceKitError
 
 __all__ = [
+    "COMPLAINT_EVENT_TYPES",
     "EVENT_TYPES",
     "AgentReplied",
     "AnyEvent",
     "CaseStarted",
+    "ComplaintAcknowledged",
+    "ComplaintAnalysed",
+    "ComplaintClosed",
+    "ComplaintEscalated",
+    "ComplaintHandled",
+    "ComplaintLoopClosed",
+    "ComplaintReopened",
+    "ComplaintWithdrawn",
     "CustomerReplied",
     "Event",
+    "FeedbackRecorded",
     "PriorityChanged",
+    "RemedyOwed",
+    "ReturnVisitRecorded",
+    "SolutionProposed",
     "StageReached",
     "StatusChanged",
     "TicketAssigned",
@@ -209,6 +222,10 @@ class Event(ValueModel):
     error_class: ClassVar[type[ServiceKitError]] = InvalidInputError
     #: the status this kind of event puts the aggregate in (None: it does not move it)
     implies: ClassVar[str | None] = None
+    #: the event's attributes that change the facts SLA targets and remedies are chosen by
+    #: (a ``PriorityChanged`` sets ``priority``): the SLA engine copies them into its facts
+    #: and re-targets the running clocks
+    sets_facts: ClassVar[tuple[str, ...]] = ()
     #: the name the class is registered under (``to_dict``'s ``type``)
     event_type: ClassVar[str] = "Event"
     #: the field values a trusted construction starts from, in field order
@@ -428,6 +445,8 @@ class CustomerReplied(Event):
 
 
 class PriorityChanged(Event):
+    sets_facts: ClassVar[tuple[str, ...]] = ("priority",)
+
     type: Literal["PriorityChanged"] = "PriorityChanged"
     priority: str = Field(min_length=1)
     reason: str | None = None
@@ -491,6 +510,25 @@ def _any_event(value: Any) -> Any:
 #: the registry (``Event.from_dict``), and the event is written out with its own fields.
 AnyEvent = Annotated[SerializeAsAny[Event], BeforeValidator(_any_event)]
 
-#: The built-in event types, in the order they are defined here (a host's own types are in
-#: :func:`event_types`): the registry as it stands once this module has run.
+#: The built-in event types of tickets and cases, in the order they are defined here (the
+#: complaint's are :data:`COMPLAINT_EVENT_TYPES`; a host's own types are in
+#: :func:`event_types`).
 EVENT_TYPES: tuple[str, ...] = tuple(_REGISTRY)
+
+# The complaint's events are part of the vocabulary: registered whenever events are, so a
+# stored complaint history loads without importing servicekit.complaints.
+from servicekit._complaint_events import (  # noqa: E402 - they subclass Event, defined above
+    COMPLAINT_EVENT_TYPES,
+    ComplaintAcknowledged,
+    ComplaintAnalysed,
+    ComplaintClosed,
+    ComplaintEscalated,
+    ComplaintHandled,
+    ComplaintLoopClosed,
+    ComplaintReopened,
+    ComplaintWithdrawn,
+    FeedbackRecorded,
+    RemedyOwed,
+    ReturnVisitRecorded,
+    SolutionProposed,
+)

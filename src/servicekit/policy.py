@@ -52,6 +52,7 @@ from servicekit._policy_text import (
     _whole,
 )
 from servicekit.calendar import BusinessCalendar
+from servicekit.complaint_policy import ComplaintPolicy
 from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.processes import ProcessDefinition
 from servicekit.rules import DecisionTable
@@ -128,8 +129,12 @@ class Policy(ValueModel):
         default_factory=dict,
         description="process definitions by name (ticket, complaint, repair…: P-01 … P-08)",
     )
+    complaints: dict[str, ComplaintPolicy] = Field(
+        default_factory=dict,
+        description="complaint policies by name (K-02, K-03, K-06, M-05, P-04 thresholds)",
+    )
 
-    @field_validator("calendars", "tables", "sla", "processes")
+    @field_validator("calendars", "tables", "sla", "processes", "complaints")
     @classmethod
     def _read_only(cls, value: dict[str, Any]) -> dict[str, Any]:
         """The maps cannot change under the document (what ``to_json`` writes is what the host

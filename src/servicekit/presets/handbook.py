@@ -16,13 +16,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from servicekit.calendar import BusinessCalendar
+from servicekit.complaint_policy import ComplaintPolicy
 from servicekit.policy import Policy
 from servicekit.presets.processes import all_processes
 from servicekit.rules import DecisionTable, Rule
 from servicekit.sla import Escalation, EscalationLevel, Metric, SlaPolicy, stage_metrics
 
 __all__ = [
+    "COMPLAINT_COMMITMENTS",
     "FEEDBACK_CATEGORIES",
+    "complaint_policy",
     "complaint_priority_table",
     "feedback_routing_table",
     "policy",
@@ -239,6 +242,12 @@ def sla_target_table() -> DecisionTable:
     )
 
 
+#: The complaint's stage clocks that are public commitments (H4 §1.3.1 「4小时内响应、24小时内初步
+#: 解决方案」): the first response (S-01) and the preliminary solution (S-02). A missed one owes
+#: the K-06 remedies.
+COMPLAINT_COMMITMENTS = ("complaint_acknowledged", "complaint_solution_proposed")
+
+
 def sla_policy(calendar: BusinessCalendar | None = None) -> SlaPolicy:
     """The handbook's time limits as one SLA policy (S-01 … S-11, K-06).
 
@@ -275,8 +284,30 @@ def sla_policy(calendar: BusinessCalendar | None = None) -> SlaPolicy:
             EscalationLevel(level=2, at="breach", notify="cs_manager"),
         ]),
         public_commitments=frozenset({"business_response", "preliminary_solution",
-                                      "resolution"}),
+                                      "resolution", *COMPLAINT_COMMITMENTS}),
         remedy_table=remedy_table(),
+    )
+
+
+def complaint_policy(sla: SlaPolicy | None = None) -> ComplaintPolicy:
+    """The handbook's complaint rules (K-02, K-03, K-06, M-05, P-04) as a complaint policy.
+
+    ``sla`` is the SLA policy of the complaint's clocks (default :func:`sla_policy`: S-01 and
+    S-02 are public commitments, owing the K-06 remedies when missed). The numbers, each
+    overridable: severity bands minor 1-2, medium 3-4, severe 5-6 (K-03), a severe complaint
+    escalating to level 2, the CS manager (S-11); the priority from
+    :func:`complaint_priority_table` (K-02); a satisfaction below 0.8 triggering a second
+    return visit (M-05), due 24 business hours after the feedback (servicekit's choice: the
+    handbooks give no delay; S-02's 24 h); a customer unreachable after 3 attempts (our
+    default); the effectiveness check 30 days after the close (P-04 "close the loop and
+    track"; servicekit's choice, in elapsed days).
+    """
+    return ComplaintPolicy(
+        name="handbook",
+        description="K-02 priority, K-03 bands, K-06 remedies, M-05 second visit, P-04 "
+                    "effectiveness check",
+        sla=sla or sla_policy(),
+        priority_table=complaint_priority_table(),
     )
 
 
@@ -289,6 +320,7 @@ def policy() -> Policy:
     :func:`sla_policy`). Processes: every preset of :mod:`servicekit.presets.processes`
     (ticket, complaint, consultation, repair, dispute, feedback loop).
     """
+    sla = sla_policy()
     return Policy(
         version="handbook-2026.1",
         name="handbook",
@@ -301,6 +333,7 @@ def policy() -> Policy:
             t.name: t
             for t in (complaint_priority_table(), feedback_routing_table(), remedy_table())
         },
-        sla={"handbook": sla_policy()},
+        sla={"handbook": sla},
         processes=all_processes(),
+        complaints={"handbook": complaint_policy(sla)},
     )

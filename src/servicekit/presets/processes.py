@@ -14,6 +14,7 @@ from typing import Any
 from servicekit.processes import ProcessDefinition, StateDef, Timeout, TransitionDef
 
 __all__ = [
+    "COMPLAINT_ROLES",
     "ROLES",
     "all_processes",
     "complaint_process",
@@ -86,38 +87,75 @@ def ticket_process() -> ProcessDefinition:
     )
 
 
+#: The complaint process's roles: the ticket's and the complaint specialist (投诉专员), who
+#: analyses, proposes, handles and closes; front-line agents receive, acknowledge and call back.
+COMPLAINT_ROLES = ROLES | {"specialist"}
+SPECIALISTS = frozenset({"specialist", "lead", "manager"})
+COMPLAINT_STAFF = STAFF | {"specialist"}
+#: the stages a complaint is open in (every one but the final ones)
+_OPEN = ("received acknowledged analysing solution_proposed handling awaiting_feedback "
+         "closed")
+
+
 def complaint_process() -> ProcessDefinition:
-    """P-03: receive → analyse → handle → feedback; closed once the customer is satisfied."""
+    """P-03 (with ISO 10002's acknowledgement and P-04's follow-up): receive, acknowledge,
+    analyse, propose a preliminary solution, handle, feed back, close, check the effect.
+
+    Stage deadlines: acknowledged within 4 h of receipt (S-01), the preliminary solution within
+    24 h (S-02), both counted from the receipt on the business calendar by the SLA engine's
+    stage clocks (``complaint_acknowledged``, ``complaint_solution_proposed``). Escalation
+    and reopening are paths, not stages: ``escalate`` raises the level and keeps the stage
+    (S-11), ``reopen`` takes an unsatisfied complaint back to handling. A closed complaint
+    waits for its effectiveness check (P-04: check the fix worked), which closes the loop.
+    The rules that need the policy's numbers (M-05's threshold, the return-visit attempts,
+    the effectiveness delay) are :class:`servicekit.complaints.Complaint`'s, checked live and
+    recorded on the events.
+    """
     return ProcessDefinition(
         name="complaint",
-        description="P-03 receive, analyse, handle, feed back (及时、公正、有效)",
-        roles=ROLES,
-        fields=frozenset({"complaint_time", "complainant", "content", "cause", "nature",
-                          "severity", "scope", "remedy_plan", "result", "improvement"}),
+        description="P-03 receive, analyse, handle, feed back (及时、公正、有效); P-04 track",
+        roles=COMPLAINT_ROLES,
+        fields=frozenset({"channel", "content", "cause", "remedy_sought", "customer_tier"}),
         states=(
-            _s("submitted", "Submitted", "已提交", initial=True),
-            _s("received", "Received", "已受理", deadline=timedelta(hours=4),
+            _s("received", "Received", "已受理", initial=True),
+            _s("acknowledged", "Acknowledged", "已响应", deadline=timedelta(hours=4),
                deadline_rule="S-01"),
-            _s("analysed", "Analysed", "已分析"),
-            _s("handled", "Handled", "已处理", deadline=timedelta(hours=24),
-               deadline_rule="S-02"),
-            _s("feedback_given", "Feedback given", "已反馈"),
-            _s("closed", "Closed", "已结案", final=True),
+            _s("analysing", "Analysing", "分析中"),
+            _s("solution_proposed", "Solution proposed", "已提出初步方案",
+               deadline=timedelta(hours=24), deadline_rule="S-02"),
+            _s("handling", "Handling", "处理中"),
+            _s("awaiting_feedback", "Awaiting feedback", "待反馈确认"),
+            _s("closed", "Closed", "已结案"),
+            _s("loop_closed", "Loop closed", "已闭环", final=True),
+            _s("withdrawn", "Withdrawn", "已撤销", final=True),
         ),
         transitions=(
-            _t("receive", "submitted", "received",
-               requires=("complaint_time", "complainant", "content", "cause"),
-               description="P-03: time, complainant, content and cause are recorded"),
-            _t("analyse", "received", "analysed", requires=("nature", "severity", "scope"),
-               description="P-03: nature, severity and scope of impact"),
-            _t("handle", "analysed", "handled", requires=("remedy_plan",),
-               description="P-03 / K-06: apology, compensation, service improvement"),
-            _t("give_feedback", "handled", "feedback_given", requires=("result", "improvement"),
-               description="P-03: tell the complainant the result and the improvement"),
-            _t("close", "feedback_given", "closed", guard="customer_satisfied == true",
-               description="P-03: make sure the customer is satisfied"),
-            _t("rework", "feedback_given", "analysed", guard="customer_satisfied == false",
-               description="not satisfied: analyse again"),
+            _t("acknowledge", "received", "acknowledged", COMPLAINT_STAFF,
+               description="S-01 / ISO 10002 7.2: the complainant hears from us at once"),
+            _t("analyse", "acknowledged analysing", "analysing", SPECIALISTS,
+               description="P-03 分析 nature, severity, scope; K-02 / K-03 priority"),
+            _t("propose_solution", "analysing", "solution_proposed", SPECIALISTS,
+               description="S-02: a preliminary solution with its K-06 remedies"),
+            _t("handle", "solution_proposed handling", "handling", SPECIALISTS,
+               description="P-03 處理: the remedy plan carried out"),
+            _t("feedback", "handling", "awaiting_feedback", COMPLAINT_STAFF,
+               description="P-03 反饋: the result told, the satisfaction asked (M-05)"),
+            _t("record_return_visit", "handling awaiting_feedback closed", None, COMPLAINT_STAFF,
+               description="回访: a second visit (M-05), the effectiveness check (P-04), or a "
+                           "try to reach the customer"),
+            _t("close_loop", "closed", "loop_closed", frozenset({"system"}),
+               description="P-04: the effectiveness check found the fix worked (or could not "
+                           "reach the customer): the loop is closed"),
+            _t("close", "handling awaiting_feedback", "closed", SPECIALISTS,
+               description="P-03: the customer is satisfied, or could not be reached"),
+            _t("reopen", "awaiting_feedback closed", "handling", COMPLAINT_STAFF | CUSTOMER,
+               description="not satisfied after all: back to handling"),
+            _t("escalate", _OPEN, None, LEADS | {"system"},
+               description="S-11: a lead, or the system for a severe complaint (K-03)"),
+            _t("owe_remedy", _OPEN, None, frozenset({"system"}),
+               description="K-06: a missed public commitment (S-01, S-02) owes a remedy"),
+            _t("withdraw", _OPEN.removesuffix(" closed"), "withdrawn", LEADS | CUSTOMER,
+               description="the complainant withdraws, or a lead finds it is no complaint"),
         ),
     )
 

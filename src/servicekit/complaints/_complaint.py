@@ -1,0 +1,544 @@
+"""The complaint aggregate: P-03's loop with the handbook's numbers, on the case engine."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+from pydantic import AwareDatetime, Field, JsonValue
+
+from servicekit._payload import frozen_dict
+from servicekit.complaint_policy import ComplaintPolicy
+from servicekit.complaints._commitments import Commitments, commitments_of, owed
+from servicekit.complaints._kind import COMPLAINT, P03_FIELDS, ComplaintRemedy, ReturnVisit
+from servicekit.engine import (
+    Actor,
+    Aggregate,
+    AggregateKind,
+    check_actor,
+    check_fields,
+    check_optional_text,
+    check_process,
+    check_text,
+    check_time,
+    created_state,
+    execute,
+    fold,
+    later,
+    may_start,
+)
+from servicekit.errors import InvalidInputError, PermissionDenied, PolicyError
+from servicekit.events import CaseStarted, Event, time_ordered_id
+from servicekit.processes import ProcessDefinition
+from servicekit.sla import SlaReport, evaluate
+
+__all__ = ["Complaint", "default_complaint_policy", "default_complaint_process"]
+
+_DEFAULTS: dict[str, Any] = {}
+_set = object.__setattr__
+_OUTCOMES = ("satisfied", "unsatisfied", "unreachable")
+#: the scheduled visit a return visit in a stage completes (elsewhere: a follow-up)
+_VISIT_OF = {"handling": "feedback", "awaiting_feedback": "second_visit",
+             "closed": "effectiveness_check"}
+#: the transitions the complaint fires by itself: a process without them cannot run it
+_AUTOMATIC = ("owe_remedy", "escalate", "close_loop")
+
+
+def default_complaint_process() -> ProcessDefinition:
+    """The handbook's complaint process (:func:`servicekit.presets.processes.complaint_process`),
+    built once."""
+    if "process" not in _DEFAULTS:
+        from servicekit.presets.processes import complaint_process
+
+        _DEFAULTS["process"] = complaint_process()
+    return _DEFAULTS["process"]  # type: ignore[no-any-return]
+
+
+def default_complaint_policy() -> ComplaintPolicy:
+    """The handbook's complaint policy (:func:`servicekit.presets.handbook.complaint_policy`),
+    built once."""
+    if "policy" not in _DEFAULTS:
+        from servicekit.presets.handbook import complaint_policy
+
+        _DEFAULTS["policy"] = complaint_policy()
+    return _DEFAULTS["policy"]  # type: ignore[no-any-return]
+
+
+def _check_policy(command: str, policy: object) -> ComplaintPolicy | None:
+    if policy is not None and not isinstance(policy, ComplaintPolicy):
+        raise InvalidInputError(
+            f"{command}: policy must be a ComplaintPolicy (got {type(policy).__name__})"
+        )
+    return policy
+
+
+_SETUPS: dict[tuple[int, int], tuple[object, object, ProcessDefinition, Commitments]] = {}
+
+
+def _setup(command: str, policy: object, process: object
+           ) -> tuple[ProcessDefinition, Commitments]:
+    """The process a complaint runs on and its commitments under the policy, both checked
+    (once per pair: a host passes the same objects again and again)."""
+    found = _SETUPS.get((id(policy), id(process)))
+    if found is not None and found[0] is policy and found[1] is process:
+        return found[2], found[3]
+    _check_policy(command, policy)
+    check_process(command, process)
+    definition = process if isinstance(process, ProcessDefinition) else (
+        default_complaint_process())
+    _runs_complaints(definition)
+    chosen = policy if isinstance(policy, ComplaintPolicy) else default_complaint_policy()
+    commitments = commitments_of(chosen.sla, definition)
+    if len(_SETUPS) >= 64:
+        _SETUPS.clear()
+    _SETUPS[id(policy), id(process)] = (policy, process, definition, commitments)
+    return definition, commitments
+
+
+def _runs_complaints(process: ProcessDefinition) -> None:
+    """A process runs complaints if it has the transitions the complaint fires itself and
+    sends each command whose event names a stage to that stage."""
+    events = {t.event for t in process.transitions}
+    problems = [f"it has no {e} transition (the complaint fires it itself)"
+                for e in _AUTOMATIC if e not in events]
+    for i, t in enumerate(process.transitions):
+        spec = COMPLAINT.commands.get(t.event)
+        stage = spec.event.implies if spec is not None else None
+        if stage is not None and t.target != stage:
+            problems.append(f"transitions[{i}] ({t.event}) must lead to {stage!r}, the stage "
+                            f"{spec.event.__name__} records")  # type: ignore[union-attr]
+    if problems:
+        raise PolicyError(f"process {process.name!r} cannot run complaints: "
+                          + "; ".join(problems))
+
+
+def _satisfaction(command: str, value: object, *, optional: bool = False) -> float | None:
+    if value is None and optional:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not math.isfinite(value) or not 0 <= value <= 1):
+        raise InvalidInputError(
+            f"{command}: satisfaction must be a number from 0 to 1 (got {type(value).__name__}; "
+            "M-16: normalise other scales first)"
+        )
+    return float(value)
+
+
+def _choice(command: str, name: str, value: object, allowed: Sequence[str]) -> str:
+    if allowed and value in allowed and type(value) is str:
+        return value  # one of the policy's (non-empty) names
+    check_text(command, name, value)
+    assert isinstance(value, str)
+    if allowed and value not in allowed:
+        raise InvalidInputError(f"{command}: {name} must be one of {', '.join(allowed)} "
+                                "(the policy's)")
+    return value
+
+
+class Complaint(Aggregate):
+    """A customer's complaint, from receipt to the effectiveness check (P-03, P-04).
+
+    Build one with :meth:`receive` (or :meth:`replay`); change it only through its commands,
+    each of which returns a new complaint. A rejected command raises a
+    :class:`~servicekit.errors.ServiceKitError` and changes nothing.
+    """
+
+    kind: ClassVar[AggregateKind] = COMPLAINT
+    _derived: ClassVar[frozenset[str]] = frozenset({"status", "ended_at"}) | set(P03_FIELDS)
+
+    complaint_id: str
+    customer_id: str = Field(description="the complainant (P-03)")
+    channel: str
+    content: str = Field(description="what the complaint is about (P-03)")
+    cause: str = Field(description="why the customer complains (P-03)")
+    remedy_sought: str | None = Field(default=None, description="what the customer asks for "
+                                                                "(ISO 10002)")
+    customer_tier: str | None = None
+    fields: dict[str, JsonValue] = Field(default_factory=dict,
+                                         description="the host's own data, given at receipt")
+    stage: str = Field(description="the process stage: received, acknowledged, analysing …")
+    stage_since: AwareDatetime
+    received_at: AwareDatetime = Field(description="the complaint time (P-03)")
+    updated_at: AwareDatetime = Field(description="instant of the last event")
+    stages_entered: dict[str, AwareDatetime] = Field(
+        default_factory=dict, description="when the complaint first entered each stage")
+    acknowledged_at: AwareDatetime | None = None
+    solution_proposed_at: AwareDatetime | None = None
+    feedback_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    closed_unreachable: bool = Field(default=False, description="closed without feedback: "
+                                                                "the customer was unreachable")
+    nature: str | None = None
+    severity: int | None = Field(default=None, description="K-03 scale, 1-6")
+    scope: str | None = None
+    urgency: str | None = None
+    severity_band: str | None = Field(default=None, description="K-03: minor, medium, severe")
+    priority: str | None = Field(default=None, description="K-02: P1-P4, from the analysis")
+    major: bool | None = Field(default=None, description="K-02: a major problem (P1, P2)")
+    priority_rule: str | None = None
+    escalation_level: int = 0
+    solution_summary: str | None = None
+    actions: tuple[str, ...] = ()
+    satisfaction: float | None = Field(default=None, description="the latest, on 0-1")
+    satisfied: bool | None = Field(default=None, description="M-05: the latest satisfaction "
+                                                             "at least the threshold")
+    unreachable: bool = Field(default=False, description="the policy's attempts could not "
+                                                         "reach the customer")
+    unreachable_attempts: int = 0
+    return_visits: tuple[ReturnVisit, ...] = ()
+    remedies: tuple[ComplaintRemedy, ...] = ()
+    owed_metrics: tuple[str, ...] = Field(default=(), description="missed commitments "
+                                                                  "(S-01, S-02) owing remedies")
+    reopens: int = 0
+    withdrawn_reason: str | None = None
+
+    @classmethod
+    def default_process(cls) -> ProcessDefinition:
+        return default_complaint_process()
+
+    # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """The stage (the name tickets use)."""
+        return self.stage
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the complaint reached a final stage (the loop closed, or withdrawn)."""
+        return self.stage_since if self.is_final else None
+
+    @property
+    def policy(self) -> ComplaintPolicy:
+        """The complaint policy this complaint runs by."""
+        private = self.__pydantic_private__
+        found = private.get("_policy") if private else None
+        return found if found is not None else default_complaint_policy()
+
+    @property
+    def pending_visits(self) -> tuple[ReturnVisit, ...]:
+        """The return visits scheduled and not yet done, earliest due first."""
+        return tuple(sorted((v for v in self.return_visits if v.status == "scheduled"),
+                            key=lambda v: (v.due_at is None, v.due_at or self.updated_at)))
+
+    @property
+    def remedies_owed(self) -> tuple[ComplaintRemedy, ...]:
+        """The remedies owed for missed public commitments (K-06), with their rule ids."""
+        return tuple(r for r in self.remedies if r.source == "owed")
+
+    def clocks(self, now: datetime) -> SlaReport:
+        """The complaint's SLA clocks at ``now`` under its policy's SLA policy (S-01, S-02)."""
+        return evaluate(self.policy.sla, self.history, now)
+
+    # -- creation ----------------------------------------------------------------------------
+
+    @classmethod
+    def receive(cls, *, complaint_id: str, customer_id: str, channel: str, content: str,
+                cause: str, at: datetime, by: Actor, remedy_sought: str | None = None,
+                customer_tier: str | None = None, fields: Mapping[str, Any] | None = None,
+                policy: ComplaintPolicy | None = None,
+                process: ProcessDefinition | None = None) -> Complaint:
+        """Receive a complaint (受理): the P-03 record of its time (``at``), complainant,
+        content and cause, the channel and the remedy the customer seeks (ISO 10002).
+
+        Staff receive complaints; a customer only their own. The S-01 and S-02 clocks start.
+        """
+        definition, commitments = _setup("receive", policy, process)
+        for name, value in (("complaint_id", complaint_id), ("customer_id", customer_id),
+                            ("channel", channel), ("content", content), ("cause", cause)):
+            check_text("receive", name, value)
+        check_optional_text("receive", "remedy_sought", remedy_sought)
+        check_optional_text("receive", "customer_tier", customer_tier)
+        check_actor("receive", by)
+        at = check_time("receive", at, None)
+        extra = check_fields("receive", fields, cls._reserved)
+        if not may_start(by, customer_id, definition):
+            raise PermissionDenied("receive", "(none)",
+                                   "a customer files complaints only for themself")
+        data: dict[str, Any] = {"channel": channel, "content": content, "cause": cause}
+        if remedy_sought is not None:
+            data["remedy_sought"] = remedy_sought
+        if customer_tier is not None:
+            data["customer_tier"] = customer_tier
+        data.update(extra)
+        # every value is checked above (the texts, the instant settled, the host's data
+        # frozen JSON), as the engine checks a command's: built without validating again
+        event = CaseStarted._trusted(
+            event_id=time_ordered_id(at), stream_id=complaint_id, at=at, by=by.id,
+            roles=by.roles, fields=frozen_dict(data), process=definition.name,
+            state=definition.table.initial, customer_id=customer_id)
+        return cls._with(created_state(COMPLAINT, event, definition), process, policy,
+                         commitments)
+
+    @classmethod
+    def replay(cls, history: Iterable[Event], *, policy: ComplaintPolicy | None = None,
+               process: ProcessDefinition | None = None) -> Complaint:
+        """Rebuild a complaint from its events, checking each against the process.
+
+        The policy is not needed to read the history (its decisions are on the events); it
+        is the one later commands run by. Raises
+        :class:`~servicekit.errors.InvalidInputError` naming the first event the process could
+        not have produced.
+        """
+        definition, commitments = _setup("replay", policy, process)
+        if type(history) is tuple:  # the common case (a complaint's own history)
+            events: tuple[Event, ...] = history
+        elif isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
+            raise InvalidInputError(
+                f"replay: history must be an iterable of events (got {type(history).__name__})"
+            )
+        else:
+            events = tuple(history)
+        built = cls._build(fold(COMPLAINT, events, definition), process)
+        private = built.__pydantic_private__
+        assert private is not None
+        private["_policy"] = policy
+        private["_commitments"] = commitments
+        return built
+
+    @classmethod
+    def _with(cls, state: dict[str, Any], process: ProcessDefinition | None,
+              policy: ComplaintPolicy | None, commitments: Commitments) -> Complaint:
+        built = cls._build(state, process)
+        private = built.__pydantic_private__
+        assert private is not None
+        private["_policy"] = policy
+        private["_commitments"] = commitments
+        return built
+
+    # -- the command path ----------------------------------------------------------------------
+
+    def _run(self, command: str, at: datetime, by: Actor, arguments: dict[str, Any],
+             host: dict[str, Any], *, provided: Mapping[str, Any] | None = None) -> Self:
+        private = self.__pydantic_private__
+        assert private is not None
+        process = private["_process"]
+        state = execute(COMPLAINT, self.__dict__, process or default_complaint_process(),
+                        command, at=at, by=by, arguments=arguments, host=host,
+                        provided=provided)
+        new = self.__class__.__new__(self.__class__)  # as _build, with the same private values
+        _set(new, "__dict__", state)
+        _set(new, "__pydantic_fields_set__", self._fields_set)
+        _set(new, "__pydantic_extra__", None)
+        _set(new, "__pydantic_private__", dict(private))
+        commitments: Commitments = private["_commitments"]
+        shortest = commitments.shortest
+        if command == "owe_remedy" or (
+                # no clock has run long enough on the wall to be late (the common case)
+                not commitments.exact and (shortest is None or state["updated_at"]
+                                           - state["received_at"] <= shortest)):
+            return new
+        if not commitments.missed(state, self.__dict__["stages_entered"],
+                                  state["updated_at"]):
+            return new
+        return new._owe(state["updated_at"])
+
+    def _settle(self, at: datetime) -> Self:
+        """Record the remedies owed for the commitments whose clocks ran past their
+        deadline by ``at`` (K-06)."""
+        private = self.__pydantic_private__
+        assert private is not None
+        if not private["_commitments"].missed(self.__dict__, None, at):
+            return self
+        return self._owe(at)
+
+    def _owe(self, at: datetime) -> Self:
+        """Ask the SLA engine what the missed commitments owe at ``at``, and record it."""
+        private = self.__pydantic_private__
+        assert private is not None
+        commitments = private["_commitments"]
+        report = evaluate(self.policy.sla, self.history, at)
+        new = self
+        system = Actor.system()
+        for metric, rule, names, rules, breached_at in owed(report, commitments,
+                                                             self.owed_metrics):
+            when = max(breached_at, new.updated_at)
+            new = new._run("owe_remedy", when, system,
+                           {"metric": metric, "rule": rule, "remedies": names,
+                            "decided_by": rules, "breached_at": breached_at}, {})
+        return new
+
+    def apply_timeouts(self, now: datetime) -> Self:
+        """Record what is due by ``now``: the process's timeouts, and the remedies owed for the
+        commitments (S-01, S-02) whose clocks ran past their deadline (K-06), by the system
+        actor at the breach (or the last event, if later)."""
+        now = check_time("apply_timeouts", now, None)
+        new = super().apply_timeouts(now)
+        if now < new.updated_at:
+            return new
+        return new._settle(now)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def acknowledge(self, *, at: datetime, by: Actor) -> Complaint:
+        """The first response to the complainant (S-01: within 4 h; ISO 10002 7.2)."""
+        return self._run("acknowledge", at, by, {}, {})
+
+    def analyse(self, *, nature: str, severity: int, scope: str, urgency: str, at: datetime,
+                by: Actor) -> Complaint:
+        """The assessment (P-03 分析): nature, severity on the K-03 scale, scope of impact and
+        urgency. The policy gives the severity band (K-03) and the priority (K-02, by the rule
+        engine); a complaint in the escalating band (severe) escalates automatically."""
+        policy = self.policy
+        check_text("analyse", "nature", nature)
+        low, high = policy.severities
+        if isinstance(severity, bool) or not isinstance(severity, int) or not (
+                low <= severity <= high):
+            raise InvalidInputError(f"analyse: severity must be an int from {low} to {high} "
+                                    f"(K-03; got {type(severity).__name__})")
+        _choice("analyse", "scope", scope, policy.scopes)
+        _choice("analyse", "urgency", urgency, policy.urgencies)
+        band = policy.band(severity)
+        priority, major, rule = policy.priority(
+            {"severity": severity, "scope": scope, "urgency": urgency, "nature": nature,
+             "severity_band": band, "channel": self.channel, "customer_tier": self.customer_tier})
+        new = self._run("analyse", at, by, {
+            "nature": nature, "severity": severity, "scope": scope, "urgency": urgency,
+            "severity_band": band, "priority": priority, "major": major,
+            "priority_rule": rule}, {})
+        level = policy.escalate_to
+        if band == policy.escalate_band and new.escalation_level < level:
+            new = new._run("escalate", new.updated_at, Actor.system(),
+                           {"level": level, "reason": f"K-03: a {band} complaint escalates "
+                                                      f"to level {level}"}, {})
+        return new
+
+    def propose_solution(self, *, remedies: Sequence[str], summary: str, at: datetime,
+                         by: Actor) -> Complaint:
+        """A preliminary solution (S-02: within 24 h) offering K-06 remedies from the policy's
+        list (apology, compensation, service improvement)."""
+        if type(remedies) not in (list, tuple) and (
+                isinstance(remedies, (str, bytes)) or not isinstance(remedies, Sequence)):
+            raise InvalidInputError(f"propose_solution: remedies must be a list of remedy "
+                                    f"names (got {type(remedies).__name__})")
+        offered = self.policy.offered_remedies
+        names = []
+        for i, name in enumerate(remedies):
+            if not isinstance(name, str) or name not in offered:
+                raise InvalidInputError(
+                    f"propose_solution: remedies[{i}] is not a remedy of the policy (K-06: "
+                    f"{', '.join(offered)})")
+            if name not in names:
+                names.append(name)
+        if not names:
+            raise InvalidInputError("propose_solution: remedies must name at least one remedy")
+        check_text("propose_solution", "summary", summary)
+        return self._run("propose_solution", at, by,
+                         {"remedies": tuple(names), "summary": summary}, {})
+
+    def handle(self, *, actions: str, at: datetime, by: Actor) -> Complaint:
+        """The solution carried out (P-03 處理); called again for further actions."""
+        check_text("handle", "actions", actions)
+        return self._run("handle", at, by, {"actions": actions}, {})
+
+    def feedback(self, *, satisfaction: float, at: datetime, by: Actor,
+                 comment: str | None = None) -> Complaint:
+        """The complainant told the result and asked their satisfaction (P-03 反饋), on 0-1.
+
+        Below the policy's threshold (M-05: 80 %) a second return visit is scheduled, due on
+        the business calendar; the complaint cannot close until a visit finds the customer
+        satisfied (or cannot reach them).
+        """
+        value = _satisfaction("feedback", satisfaction)
+        assert value is not None
+        check_optional_text("feedback", "comment", comment)
+        moment = check_time("feedback", at, self.updated_at, "complaint")
+        policy = self.policy
+        satisfied = value >= policy.second_visit_below
+        due = None if satisfied else policy.sla.calendar.add(moment, policy.second_visit_within)
+        return self._run("feedback", moment, by, {
+            "satisfaction": value, "comment": comment, "satisfied": satisfied,
+            "second_visit_due_at": due,
+            "effectiveness_check_due_at": self._effectiveness_due(moment) if satisfied
+            else None}, {})
+
+    def _effectiveness_due(self, moment: datetime) -> datetime | None:
+        """When a satisfied result made at ``moment`` has the effectiveness check fall due
+        (P-04), unless one is already scheduled."""
+        if any(v.kind == "effectiveness_check" and v.status == "scheduled"
+               for v in self.return_visits):
+            return None
+        return later(moment, self.policy.effectiveness_check_after)
+
+    def record_return_visit(self, *, outcome: str, at: datetime, by: Actor,
+                            satisfaction: float | None = None) -> Complaint:
+        """A return visit (回访): the one scheduled (a second visit, M-05; the effectiveness
+        check, P-04), or, during handling, a try to reach the customer for their feedback.
+
+        ``outcome`` is ``"satisfied"``, ``"unsatisfied"`` or ``"unreachable"``; a
+        ``satisfaction`` given must agree with it (M-05's threshold). After the policy's
+        number of unreachable tries (default 3) the customer counts as unreachable: the
+        complaint may close without feedback, which the close records.
+        """
+        if outcome not in _OUTCOMES:
+            raise InvalidInputError(
+                f"record_return_visit: outcome must be one of {', '.join(_OUTCOMES)} "
+                f"(got {type(outcome).__name__})")
+        value = _satisfaction("record_return_visit", satisfaction, optional=True)
+        policy = self.policy
+        threshold = policy.second_visit_below
+        if value is not None and (outcome == "unreachable"
+                                  or (outcome == "satisfied") != (value >= threshold)):
+            raise InvalidInputError(
+                "record_return_visit: the satisfaction contradicts the outcome (M-05: "
+                "satisfied is at least the policy's threshold; an unreachable customer "
+                "gives none)")
+        moment = check_time("record_return_visit", at, self.updated_at, "complaint")
+        wanted = _VISIT_OF.get(self.stage, "follow_up")
+        pending = next((v for v in self.return_visits
+                        if v.kind == wanted and v.status == "scheduled"), None)
+        kind = wanted if pending is not None or wanted == "feedback" else "follow_up"
+        attempt = (pending.attempts if pending is not None else 0) + 1
+        exhausted = (outcome == "unreachable" and kind != "follow_up"
+                     and attempt >= policy.unreachable_attempts)
+        next_due = None
+        if outcome == "unreachable" and not exhausted and kind != "follow_up":
+            next_due = policy.sla.calendar.add(moment, policy.second_visit_within)
+        effectiveness = None
+        if outcome == "satisfied" and kind != "effectiveness_check":
+            effectiveness = self._effectiveness_due(moment)
+        new = self._run("record_return_visit", moment, by, {
+            "visit": kind, "outcome": outcome, "satisfaction": value,
+            "satisfied": None if outcome == "unreachable" else outcome == "satisfied",
+            "attempt": attempt, "exhausted": exhausted, "next_due_at": next_due,
+            "effectiveness_check_due_at": effectiveness}, {})
+        if kind == "effectiveness_check" and (outcome == "satisfied" or exhausted):
+            # P-04: the fix worked (or the customer cannot be reached): the loop is closed
+            new = new._run("close_loop", new.updated_at, Actor.system(), {}, {})
+        return new
+
+    def close(self, *, at: datetime, by: Actor) -> Complaint:
+        """Close the complaint (结案): with the customer satisfied, or unreachable after the
+        policy's attempts (recorded). The effectiveness check (P-04: default 30 days later) is
+        scheduled by the satisfied result, or here when there was none."""
+        moment = check_time("close", at, self.updated_at, "complaint")
+        due = self._effectiveness_due(moment)
+        return self._run("close", moment, by, {
+            "unreachable": bool(self.unreachable and not self.satisfied),
+            "effectiveness_check_due_at": due}, {})
+
+    def escalate(self, *, level: int, at: datetime, by: Actor,
+                 reason: str | None = None) -> Complaint:
+        """Escalate to ``level`` (higher than the current one; S-11). Leads (or higher)."""
+        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+            raise InvalidInputError(
+                f"escalate: level must be an int of at least 1 (got {type(level).__name__})"
+            )
+        check_optional_text("escalate", "reason", reason)
+        return self._run("escalate", at, by, {"level": level, "reason": reason}, {})
+
+    def reopen(self, *, at: datetime, by: Actor | None = None,
+               reason: str | None = None) -> Complaint:
+        """Back to handling: the customer is not satisfied after all (staff, or the complainant,
+        the default ``by``). Scheduled visits are cancelled."""
+        check_optional_text("reopen", "reason", reason)
+        actor = by if by is not None else Actor.customer(self.customer_id)
+        return self._run("reopen", at, actor, {"reason": reason}, {})
+
+    def withdraw(self, *, reason: str, at: datetime, by: Actor | None = None) -> Complaint:
+        """The complainant withdraws (the default ``by``), or a lead finds it is no complaint."""
+        check_text("withdraw", "reason", reason)
+        actor = by if by is not None else Actor.customer(self.customer_id)
+        return self._run("withdraw", at, actor, {"reason": reason}, {})
