@@ -235,7 +235,7 @@ def test_the_page_policy_table_names_every_field_with_the_handbook_value() -> No
     assert set(rows) == set(ComplaintPolicy.model_fields) - {"name", "description"}
     for name in ("escalate_band", "escalate_to", "second_visit_below", "unreachable_attempts"):
         assert f"`{getattr(policy, name)}`" in rows[name], name
-    for name in ("scopes", "urgencies"):
+    for name in ("channels", "phases", "scopes", "urgencies"):
         assert rows[name] == ", ".join(f"`{v}`" for v in getattr(policy, name)), name
     assert ", ".join(policy.offered_remedies) in rows["remedies"]
     bands = ", ".join(f"{b.name} {b.low}–{b.high}" for b in policy.severity_bands)

@@ -24,8 +24,13 @@ from servicekit.errors import PolicyError, ServiceKitError
 from servicekit.rules import DecisionTable, Duration, not_negative
 from servicekit.sla import SlaPolicy
 
-__all__ = ["MAX_SEVERITY", "ComplaintPolicy", "SeverityBand"]
+__all__ = ["K04_CHANNELS", "MAX_SEVERITY", "ComplaintPolicy", "SeverityBand"]
 
+#: K-04: the channels of the handbooks (phone with its IVR, online chat, e-mail, SMS, social
+#: media, web form, app and mini-program, service outlet, suggestion box, third-party review
+#: sites), as the SLA target table names them
+K04_CHANNELS = ("phone", "ivr", "chat", "email", "sms", "social_media", "web_form", "app",
+                "mini_program", "service_outlet", "suggestion_box", "review_site")
 #: the highest severity a scale may reach (K-03's is 1-6; a 0-100 scale fits)
 MAX_SEVERITY = 100
 #: the most priority decisions a policy remembers (the facts include free text; it starts
@@ -97,6 +102,12 @@ class ComplaintPolicy(ValueModel):
                                       "(K-03 severe; None: none do)")
     escalate_to: int = Field(default=2, ge=1, description="the level they escalate to (S-11: "
                                                           "2, the CS manager)")
+    channels: tuple[str, ...] = Field(
+        default=K04_CHANNELS,
+        description="K-04: the channels a complaint may come in by (empty: any)")
+    phases: tuple[str, ...] = Field(
+        default=("pre_sale", "in_sale", "after_sale"),
+        description="K-05: the service phases a complaint may name (empty: any)")
     scopes: tuple[str, ...] = Field(
         default=("single_customer", "group", "widespread"),
         description="the impact scopes an analysis may name (K-02; empty: any)")
@@ -111,14 +122,16 @@ class ComplaintPolicy(ValueModel):
         description="M-05: a satisfaction below this (on 0-1) triggers a second return visit")
     second_visit_within: Duration = Field(
         default=timedelta(hours=24),
-        description="the second visit is due this long after the feedback, in business time "
-                    "on the SLA policy's calendar")
+        description="the second visit (and a further try to reach the customer) is due this "
+                    "long after the feedback, in business time on the SLA policy's calendar "
+                    "(24 h: three 8-hour days on the handbook's)")
     unreachable_attempts: int = Field(
         default=3, ge=1, description="return-visit attempts after which a customer who could "
                                      "not be reached counts as unreachable (close allowed)")
     effectiveness_check_after: Duration = Field(
         default=timedelta(days=30),
-        description="P-04: the effectiveness check falls due this long after the close, in "
+        description="P-04: the effectiveness check falls due this long after the satisfied "
+                    "result (or the close, for a customer who could not be reached), in "
                     "elapsed time")
 
     @field_validator("second_visit_within", "effectiveness_check_after")
@@ -134,7 +147,7 @@ class ComplaintPolicy(ValueModel):
             if bands[i].low != bands[i - 1].high + 1:
                 problems.append(f"severity_bands[{i}] does not follow the band before it "
                                 "(bands are contiguous, lowest first)")
-        for field in ("scopes", "urgencies"):
+        for field in ("channels", "phases", "scopes", "urgencies"):
             if any(not name.strip() for name in getattr(self, field)):
                 problems.append(f"{field}: a name is empty")
         names = [b.name for b in bands]

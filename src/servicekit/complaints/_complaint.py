@@ -74,16 +74,17 @@ def _check_policy(command: str, policy: object) -> ComplaintPolicy | None:
     return policy
 
 
-_SETUPS: dict[tuple[int, int], tuple[object, object, ProcessDefinition, Commitments]] = {}
+_SETUPS: dict[tuple[int, int],
+              tuple[object, object, ProcessDefinition, ComplaintPolicy, Commitments]] = {}
 
 
 def _setup(command: str, policy: object, process: object
-           ) -> tuple[ProcessDefinition, Commitments]:
-    """The process a complaint runs on and its commitments under the policy, both checked
-    (once per pair: a host passes the same objects again and again)."""
+           ) -> tuple[ProcessDefinition, ComplaintPolicy, Commitments]:
+    """The process a complaint runs on, the policy it runs by and its commitments, all
+    checked (once per pair: a host passes the same objects again and again)."""
     found = _SETUPS.get((id(policy), id(process)))
     if found is not None and found[0] is policy and found[1] is process:
-        return found[2], found[3]
+        return found[2], found[3], found[4]
     _check_policy(command, policy)
     check_process(command, process)
     definition = process if isinstance(process, ProcessDefinition) else (
@@ -93,8 +94,8 @@ def _setup(command: str, policy: object, process: object
     commitments = commitments_of(chosen.sla, definition)
     if len(_SETUPS) >= 64:
         _SETUPS.clear()
-    _SETUPS[id(policy), id(process)] = (policy, process, definition, commitments)
-    return definition, commitments
+    _SETUPS[id(policy), id(process)] = (policy, process, definition, chosen, commitments)
+    return definition, chosen, commitments
 
 
 def _runs_complaints(process: ProcessDefinition) -> None:
@@ -156,6 +157,7 @@ class Complaint(Aggregate):
     remedy_sought: str | None = Field(default=None, description="what the customer asks for "
                                                                 "(ISO 10002)")
     customer_tier: str | None = None
+    phase: str | None = Field(default=None, description="K-05: pre_sale, in_sale, after_sale")
     fields: dict[str, JsonValue] = Field(default_factory=dict,
                                          description="the host's own data, given at receipt")
     stage: str = Field(description="the process stage: received, acknowledged, analysing …")
@@ -237,18 +239,24 @@ class Complaint(Aggregate):
     @classmethod
     def receive(cls, *, complaint_id: str, customer_id: str, channel: str, content: str,
                 cause: str, at: datetime, by: Actor, remedy_sought: str | None = None,
-                customer_tier: str | None = None, fields: Mapping[str, Any] | None = None,
+                customer_tier: str | None = None, phase: str | None = None,
+                fields: Mapping[str, Any] | None = None,
                 policy: ComplaintPolicy | None = None,
                 process: ProcessDefinition | None = None) -> Complaint:
         """Receive a complaint (受理): the P-03 record of its time (``at``), complainant,
-        content and cause, the channel and the remedy the customer seeks (ISO 10002).
+        content and cause, the channel (K-04, one of the policy's), the remedy the customer
+        seeks (ISO 10002), the customer's tier (R-07) and the service phase (K-05:
+        pre-sale, in-sale, after-sale).
 
         Staff receive complaints; a customer only their own. The S-01 and S-02 clocks start.
         """
-        definition, commitments = _setup("receive", policy, process)
+        definition, chosen, commitments = _setup("receive", policy, process)
         for name, value in (("complaint_id", complaint_id), ("customer_id", customer_id),
-                            ("channel", channel), ("content", content), ("cause", cause)):
+                            ("content", content), ("cause", cause)):
             check_text("receive", name, value)
+        _choice("receive", "channel", channel, chosen.channels)
+        if phase is not None:
+            _choice("receive", "phase", phase, chosen.phases)
         check_optional_text("receive", "remedy_sought", remedy_sought)
         check_optional_text("receive", "customer_tier", customer_tier)
         check_actor("receive", by)
@@ -262,6 +270,8 @@ class Complaint(Aggregate):
             data["remedy_sought"] = remedy_sought
         if customer_tier is not None:
             data["customer_tier"] = customer_tier
+        if phase is not None:
+            data["phase"] = phase
         data.update(extra)
         # every value is checked above (the texts, the instant settled, the host's data
         # frozen JSON), as the engine checks a command's: built without validating again
@@ -282,7 +292,7 @@ class Complaint(Aggregate):
         :class:`~servicekit.errors.InvalidInputError` naming the first event the process could
         not have produced.
         """
-        definition, commitments = _setup("replay", policy, process)
+        definition, _, commitments = _setup("replay", policy, process)
         if type(history) is tuple:  # the common case (a complaint's own history)
             events: tuple[Event, ...] = history
         elif isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
@@ -384,10 +394,12 @@ class Complaint(Aggregate):
         policy = self.policy
         check_text("analyse", "nature", nature)
         low, high = policy.severities
-        if isinstance(severity, bool) or not isinstance(severity, int) or not (
-                low <= severity <= high):
+        if isinstance(severity, bool) or not isinstance(severity, int):
             raise InvalidInputError(f"analyse: severity must be an int from {low} to {high} "
                                     f"(K-03; got {type(severity).__name__})")
+        if not low <= severity <= high:
+            raise InvalidInputError(f"analyse: severity is outside the policy's scale, {low} "
+                                    f"to {high} (K-03)")
         _choice("analyse", "scope", scope, policy.scopes)
         _choice("analyse", "urgency", urgency, policy.urgencies)
         band = policy.band(severity)

@@ -35,8 +35,8 @@ from servicekit.processes import ProcessDefinition
 __all__ = ["COMPLAINT", "P03_FIELDS", "ComplaintRemedy", "ReturnVisit"]
 
 #: What the receipt records under the creation event's fields (P-03: with the time and the
-#: complainant, who are the event's ``at`` and ``customer_id``).
-P03_FIELDS = ("channel", "content", "cause", "remedy_sought", "customer_tier")
+#: complainant, who are the event's ``at`` and ``customer_id``; K-04 channel, K-05 phase).
+P03_FIELDS = ("channel", "content", "cause", "remedy_sought", "customer_tier", "phase")
 
 
 class ReturnVisit(NamedTuple):
@@ -250,6 +250,7 @@ def _initial(ev: CaseStarted, process: ProcessDefinition) -> dict[str, Any]:
         "cause": data.get("cause", ""),
         "remedy_sought": data.get("remedy_sought"),
         "customer_tier": data.get("customer_tier"),
+        "phase": data.get("phase"),
         "fields": frozen_dict({k: v for k, v in data.items() if k not in P03_FIELDS}),
         "received_at": ev.at,
         "stages_entered": {ev.state: ev.at},

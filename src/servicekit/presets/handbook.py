@@ -55,7 +55,8 @@ def complaint_priority_table() -> DecisionTable:
     """K-02 / K-03: priority P1-P4 from severity (1-6), impact scope and urgency.
 
     Facts: ``severity`` (K-03 scale 1-6: minor 1-2, medium 3-4, severe 5-6), ``scope``
-    (``"individual"``, ``"group"`` or ``"widespread"``), ``urgency`` (``"low"``, ``"medium"``,
+    (``"single_customer"``, ``"group"`` or ``"widespread"``; any other scope counts as one
+    customer's), ``urgency`` (``"low"``, ``"medium"``,
     ``"high"``). Impact is high for a severe problem or a widespread one, medium for a medium
     problem or one affecting a group, low otherwise. The impact x urgency matrix (ITIL) gives:
 
@@ -299,8 +300,9 @@ def complaint_policy(sla: SlaPolicy | None = None) -> ComplaintPolicy:
     :func:`complaint_priority_table` (K-02); a satisfaction below 0.8 triggering a second
     return visit (M-05), due 24 business hours after the feedback (servicekit's choice: the
     handbooks give no delay; S-02's 24 h); a customer unreachable after 3 attempts (our
-    default); the effectiveness check 30 days after the close (P-04 "close the loop and
-    track"; servicekit's choice, in elapsed days).
+    default); the effectiveness check 30 days after the satisfied result, or after the close
+    for a customer who could not be reached (P-04 "close the loop and track"; servicekit's
+    choice, in elapsed days).
     """
     return ComplaintPolicy(
         name="handbook",

@@ -115,7 +115,8 @@ def complaint_process() -> ProcessDefinition:
         name="complaint",
         description="P-03 receive, analyse, handle, feed back (及时、公正、有效); P-04 track",
         roles=COMPLAINT_ROLES,
-        fields=frozenset({"channel", "content", "cause", "remedy_sought", "customer_tier"}),
+        fields=frozenset({"channel", "content", "cause", "remedy_sought", "customer_tier",
+                          "phase"}),
         states=(
             _s("received", "Received", "已受理", initial=True),
             _s("acknowledged", "Acknowledged", "已响应", deadline=timedelta(hours=4),
