@@ -157,11 +157,13 @@ def test_a_cases_data_is_read_only_and_shares_nothing_with_its_events() -> None:
                        fields={"channel": "phone"})
     with pytest.raises(ReadOnlyError):
         start.fields["channel"] = "forged"  # type: ignore[index]
-    received = {"complaint_time": "2026-03-02T09:00", "complainant": "c-1", "content": "late",
-                "cause": "courier"}
-    later = start.fire("receive", at=T0 + H, by=AGENT, fields=received)
+    acknowledged = {"content": "late", "cause": "courier", "contact": {"tries": ["phone"]}}
+    later = start.fire("acknowledge", at=T0 + H, by=AGENT, fields=acknowledged)
     assert start.fields == {"channel": "phone"}  # the earlier value did not move
-    assert later.fields == {"channel": "phone", **received}
+    assert later.fields == {"channel": "phone", **acknowledged}
+    with pytest.raises(ReadOnlyError):
+        later.fields["contact"]["tries"].append("sms")  # nested values are read-only too
+    assert later.history[-1].fields == acknowledged
     with pytest.raises(ReadOnlyError):
         later.fields.update(channel="x")  # type: ignore[attr-defined]
     assert Case.replay(later.history, process=complaint_process()) == later

@@ -29,7 +29,7 @@ from servicekit.events import Event, StatusChanged, TicketAssigned, TicketCreate
 from servicekit.policy import Policy
 from servicekit.presets.handbook import policy as handbook_policy
 from servicekit.presets.handbook import sla_policy
-from servicekit.presets.processes import complaint_process
+from servicekit.presets.processes import complaint_process, feedback_loop_process
 from servicekit.rules import Condition
 from servicekit.sla import evaluate
 from servicekit.storage import InMemoryEventStore, TicketRepository
@@ -107,9 +107,9 @@ ENTRY_POINTS: dict[str, Callable[[str, object, int], object]] = {
     "Case.start": lambda m, bad, i: Case.start(process=complaint_process(), case_id=m, at=T0,
                                               by=Actor.customer(m + "y"), customer_id=m,
                                               fields={m: bad}),
-    "Case.fire": lambda m, bad, i: Case.start(
-        process=complaint_process(), case_id="C-1", at=T0, by=AGENT).fire(
-        "receive", at=T0 + H, by=AGENT, fields={m: m}),
+    "Case.fire": lambda m, bad, i: Case.start(  # assess requires category and priority
+        process=feedback_loop_process(), case_id="C-1", at=T0, by=AGENT).fire(
+        "assess", at=T0 + H, by=AGENT, fields={m: m}),
     "Event.from_dict(type)": lambda m, bad, i: Event.from_dict({"type": m, m: bad}),
     "Event.from_dict(values)": lambda m, bad, i: Event.from_dict(
         {"type": "TicketCreated", "stream_id": m, "at": bad, "priority": m, "subject": m,

@@ -9,6 +9,10 @@ Rule ids: P-02 (consultation follow-up only for complex issues), P-03 (complaint
 records, closed only once the customer is satisfied, otherwise reworked), P-04 (feedback loop:
 category and priority), P-05 (disputes are handled by leads), P-06 (repair), P-07 (every step
 has an owner: roles), P-08 (traceability and explicit authority).
+
+The complaint examples run on :func:`sample_processes.satisfaction_loop_process`, the P-03
+complaint process as the preset had it before issue 11 (required records, a satisfaction guard,
+a rework loop): the engine's behaviour, not the redrawn preset's (tests/complaints).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sample_processes import satisfaction_loop_process
 
 from servicekit.cases import Actor, Case
 from servicekit.errors import (
@@ -35,7 +40,6 @@ from servicekit.errors import (
 from servicekit.events import CaseStarted, Event, StatusChanged, TicketCreated, TicketResolved
 from servicekit.presets.processes import (
     all_processes,
-    complaint_process,
     consultation_process,
     dispute_process,
     feedback_loop_process,
@@ -115,7 +119,7 @@ def consistent(c: Case) -> Case:
 
 def complaint_at_feedback(**extra: Any) -> Case:
     """A complaint at feedback_given (T0 + 4h), fired through each P-03 stage."""
-    c = start(complaint_process())
+    c = start(satisfaction_loop_process())
     c = c.fire("receive", at=T0 + M, by=AGENT, fields=RECEIVED)
     c = c.fire("analyse", at=T0 + H, by=LEAD, fields=ANALYSED)
     c = c.fire("handle", at=T0 + 2 * H, by=AGENT, fields={"remedy_plan": "apology"})
@@ -187,7 +191,7 @@ def test_staff_start_a_case_of_any_process_in_its_initial_state(name: str, by: A
 
 
 def test_a_customer_starts_a_case_for_themself_only() -> None:
-    p = complaint_process()
+    p = satisfaction_loop_process()
     own = consistent(start(p, by=CUSTOMER))
     assert own.history[0].by == CUSTOMER_ID
     for by, customer_id in [(OTHER_CUSTOMER, CUSTOMER_ID), (CUSTOMER, None),
@@ -199,7 +203,7 @@ def test_a_customer_starts_a_case_for_themself_only() -> None:
 
 
 def test_a_staff_member_who_is_also_a_customer_starts_any_case() -> None:
-    c = start(complaint_process(), by=STAFF_AND_OTHER_CUSTOMER)
+    c = start(satisfaction_loop_process(), by=STAFF_AND_OTHER_CUSTOMER)
     assert c.customer_id == CUSTOMER_ID
 
 
@@ -210,7 +214,7 @@ def test_a_case_without_a_customer_is_started_by_staff() -> None:
 
 def test_start_copies_the_fields_it_is_given() -> None:
     given: dict[str, Any] = {"order": {"id": "A-17", "items": [1, 2]}, "amount": 99.5}
-    c = start(complaint_process(), fields=given)
+    c = start(satisfaction_loop_process(), fields=given)
     given["order"]["items"].append(3)
     given["amount"] = 0
     assert c.fields == {"order": {"id": "A-17", "items": [1, 2]}, "amount": 99.5}
@@ -239,8 +243,8 @@ BAD_FIELDS: dict[str, object] = {
 @pytest.mark.parametrize(
     ("arguments", "error"),
     [
-        ({"process": {"name": "complaint"}}, InvalidInputError),
-        ({"process": "complaint"}, InvalidInputError),
+        ({"process": {"name": "satisfaction_loop"}}, InvalidInputError),
+        ({"process": "satisfaction_loop"}, InvalidInputError),
         ({"process": None}, InvalidInputError),
         ({"case_id": ""}, InvalidInputError),
         ({"case_id": "   "}, InvalidInputError),
@@ -259,7 +263,7 @@ BAD_FIELDS: dict[str, object] = {
 )
 def test_start_rejects_bad_arguments(arguments: dict[str, object],
                                      error: type[ServiceKitError]) -> None:
-    call: dict[str, Any] = {"process": complaint_process(), "case_id": CASE_ID,
+    call: dict[str, Any] = {"process": satisfaction_loop_process(), "case_id": CASE_ID,
                             "customer_id": CUSTOMER_ID, "at": T0, "by": AGENT,
                             "fields": {"note": SECRET}, **arguments}
     with pytest.raises(error) as info:
@@ -270,26 +274,26 @@ def test_start_rejects_bad_arguments(arguments: dict[str, object],
 
 def test_a_naive_datetime_error_is_also_a_type_error() -> None:
     with pytest.raises(TypeError):
-        start(complaint_process(), at=datetime(2026, 3, 2, 9, 0))
+        start(satisfaction_loop_process(), at=datetime(2026, 3, 2, 9, 0))
 
 
 # -- fire: unknown events, states, roles ---------------------------------------------------------
 
 
 def test_an_event_the_process_does_not_have_is_rejected_naming_the_process() -> None:
-    c = start(complaint_process())
+    c = start(satisfaction_loop_process())
     exc = refused(c, lambda c: c.fire("teleport", at=T0 + M, by=MANAGER), TransitionRejected,
-                  "the complaint process has no 'teleport' event")
+                  "the satisfaction_loop process has no 'teleport' event")
     assert isinstance(exc, CommandRefused)
     assert (exc.command, exc.state) == ("teleport", "submitted")
     # an event of another process is just as unknown here
     refused(c, lambda c: c.fire("triage", at=T0 + M, by=MANAGER), TransitionRejected,
-            "the complaint process has no 'triage' event")
+            "the satisfaction_loop process has no 'triage' event")
 
 
 def test_an_event_not_allowed_from_the_state_is_rejected() -> None:
     """P-03: a complaint is received before it is analysed or closed."""
-    c = start(complaint_process())
+    c = start(satisfaction_loop_process())
     for event in ("analyse", "close", "rework", "give_feedback"):
         exc = refused(c, lambda c, e=event: c.fire(e, at=T0 + M, by=MANAGER,  # type: ignore[misc]
                                                    fields=ANALYSED),
@@ -300,7 +304,7 @@ def test_an_event_not_allowed_from_the_state_is_rejected() -> None:
 @pytest.mark.parametrize("event", ["Close", "", "close me", f"x {PHONE}", "9lives", None, 7],
                          ids=["capital", "empty", "space", "phone", "digit-first", "None", "int"])
 def test_what_is_not_an_event_name_is_invalid_input(event: object) -> None:
-    c = start(complaint_process())
+    c = start(satisfaction_loop_process())
     refused(c, lambda c: c.fire(bad(event), at=T0 + M, by=AGENT), InvalidInputError)
 
 
@@ -313,9 +317,9 @@ def test_what_is_not_an_event_name_is_invalid_input(event: object) -> None:
         (lambda: start(feedback_loop_process()).fire(
             "assess", at=T0, by=AGENT, fields={"category": "praise", "priority": "P4"}),
          "dispatch", AGENT, {"owner": "team"}),
-        (lambda: start(complaint_process()), "receive", CUSTOMER, RECEIVED),
-        (lambda: start(complaint_process()), "receive", SYSTEM, RECEIVED),
-        (lambda: start(complaint_process()), "receive", OUTSIDER, RECEIVED),
+        (lambda: start(satisfaction_loop_process()), "receive", CUSTOMER, RECEIVED),
+        (lambda: start(satisfaction_loop_process()), "receive", SYSTEM, RECEIVED),
+        (lambda: start(satisfaction_loop_process()), "receive", OUTSIDER, RECEIVED),
         (lambda: start(repair_process()), "triage", OTHER_CUSTOMER, {}),
         (lambda: start(ticket_process()), "customer_reply", AGENT, {}),
         (lambda: start(ticket_process()), "cancel", AGENT, {"reason": SECRET}),
@@ -378,7 +382,7 @@ def test_by_must_be_an_actor() -> None:
 )
 def test_a_missing_required_field_is_invalid_input(given: dict[str, Any], missing: str) -> None:
     """P-03: a complaint is received with its time, complainant, content and cause."""
-    c = start(complaint_process())
+    c = start(satisfaction_loop_process())
     exc = refused(c, lambda c: c.fire("receive", at=T0 + M, by=AGENT, fields=given),
                   InvalidInputError, f"receive in state 'submitted': requires {missing}")
     assert str(exc).endswith(f"requires {missing}")
@@ -695,7 +699,7 @@ def life() -> Case:
 def replay_refused(history: object, match: str, process: ProcessDefinition | None = None
                    ) -> InvalidInputError:
     with pytest.raises(InvalidInputError) as info:
-        Case.replay(bad(history), process=process or complaint_process())
+        Case.replay(bad(history), process=process or satisfaction_loop_process())
     private_free(info.value)
     assert match in str(info.value), str(info.value)
     return info.value
@@ -703,7 +707,7 @@ def replay_refused(history: object, match: str, process: ProcessDefinition | Non
 
 def test_replay_rebuilds_the_live_case_from_any_iterable() -> None:
     c = life()
-    p = complaint_process()
+    p = satisfaction_loop_process()
     assert Case.replay(c.history, process=p) == c
     assert Case.replay(list(c.history), process=p) == c
     assert Case.replay(iter(c.history), process=p) == c
@@ -720,7 +724,7 @@ def test_replay_of_nothing_is_refused() -> None:
 
 def test_replay_with_a_process_that_is_not_a_process_definition_is_refused() -> None:
     with pytest.raises(InvalidInputError):
-        Case.replay(life().history, process=bad("complaint"))
+        Case.replay(life().history, process=bad("satisfaction_loop"))
 
 
 def test_a_history_starts_with_case_started() -> None:
@@ -794,7 +798,7 @@ def test_a_case_of_another_process_is_refused() -> None:
     # the first event the repair process could not have produced is the complaint's start
     assert str(info.value).startswith("history[0] (CaseStarted)"), str(info.value)
     replay_refused(h[:1], "a case of another process", repair_process())
-    twin = complaint_process().model_copy(update={"name": "complaint_v2"})
+    twin = satisfaction_loop_process().model_copy(update={"name": "satisfaction_loop_v2"})
     twin = ProcessDefinition.model_validate(twin.model_dump())
     replay_refused(h, "history[0] (CaseStarted): a case of another process", twin)
 
@@ -802,9 +806,9 @@ def test_a_case_of_another_process_is_refused() -> None:
 def test_replay_refuses_a_start_in_a_state_the_process_does_not_start_in() -> None:
     """A CaseStarted claiming a state other than the process's initial one (a final state, a
     state the process does not have) is not an event the process could have produced."""
-    p = complaint_process()
+    p = satisfaction_loop_process()
     for state in ("closed", "feedback_given", "bogus"):
-        forged = CaseStarted(stream_id=CASE_ID, at=T0, by=AGENT.id, process="complaint",
+        forged = CaseStarted(stream_id=CASE_ID, at=T0, by=AGENT.id, process="satisfaction_loop",
                              state=state, customer_id=CUSTOMER_ID)
         with pytest.raises(InvalidInputError) as info:
             Case.replay([forged], process=p)
@@ -816,4 +820,4 @@ def test_replay_after_a_trip_through_json_is_the_same_case() -> None:
     c = life()
     text = json.dumps([e.to_dict() for e in c.history], ensure_ascii=False)
     assert Case.replay([Event.from_dict(d) for d in json.loads(text)],
-                       process=complaint_process()) == c
+                       process=satisfaction_loop_process()) == c

@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sample_processes import satisfaction_loop_process
 
 from servicekit.cases import Actor, Case
 from servicekit.errors import InvalidInputError, TransitionRejected
 from servicekit.events import CaseStarted, StatusChanged
-from servicekit.presets.processes import complaint_process, feedback_loop_process
+from servicekit.presets.processes import feedback_loop_process
 from servicekit.processes import ProcessDefinition
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -145,18 +146,19 @@ def test_replay_names_the_state_a_process_starts_in(state: str) -> None:
     """A CaseStarted that records its actor and roles but claims a state other than the
     process's initial one is refused for that reason."""
     forged = CaseStarted(stream_id="C-1", at=T0, by=AGENT.id, roles=AGENT.roles,
-                         process="complaint", state=state)
+                         process="satisfaction_loop", state=state)
     with pytest.raises(InvalidInputError) as info:
-        Case.replay([forged], process=complaint_process())
-    assert str(info.value) == ("history[0] (CaseStarted): the complaint process starts in "
-                               "'submitted'")
+        Case.replay([forged], process=satisfaction_loop_process())
+    assert str(info.value) == ("history[0] (CaseStarted): the satisfaction_loop process "
+                               "starts in 'submitted'")
     ok = forged.model_copy(update={"state": "submitted"})
-    assert Case.replay([ok], process=complaint_process()).state == "submitted"
+    assert Case.replay([ok], process=satisfaction_loop_process()).state == "submitted"
 
 
-@pytest.mark.parametrize("process", [None, "complaint", complaint_process().model_dump()])
+@pytest.mark.parametrize("process", [None, "satisfaction_loop",
+                                     satisfaction_loop_process().model_dump()])
 def test_replay_needs_a_process_definition(process: object) -> None:
-    c = Case.start(process=complaint_process(), case_id="C-1", at=T0, by=AGENT)
+    c = Case.start(process=satisfaction_loop_process(), case_id="C-1", at=T0, by=AGENT)
     with pytest.raises(InvalidInputError) as info:
         Case.replay(c.history, process=process)  # type: ignore[arg-type]
     assert str(info.value) == (f"replay: process must be a ProcessDefinition (got "

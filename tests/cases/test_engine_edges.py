@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sample_processes import satisfaction_loop_process
 
 from servicekit.cases import Case
 from servicekit.engine import (
@@ -22,7 +23,7 @@ from servicekit.engine import (
     later,
 )
 from servicekit.errors import InvalidInputError, TransitionRejected
-from servicekit.presets.processes import complaint_process, ticket_process
+from servicekit.presets.processes import ticket_process
 from servicekit.processes import TransitionDef
 from servicekit.tickets import TICKET, Ticket
 
@@ -94,7 +95,7 @@ def test_choose_refuses_when_no_guard_holds_naming_the_guards() -> None:
 
 def test_the_check_helpers_return_what_they_checked() -> None:
     """A host's aggregate writes ``by = check_actor(...)``: each helper returns its value."""
-    process = complaint_process()
+    process = satisfaction_loop_process()
     assert check_actor("do", AGENT) is AGENT
     assert check_text("do", "note", "text") == "text"
     assert check_process("do", process) is process
@@ -119,10 +120,10 @@ def test_an_actor_id_may_be_a_single_character_but_not_empty() -> None:
 ])
 def test_a_command_at_an_instant_outside_the_utc_years_is_invalid_input(at: datetime) -> None:
     with pytest.raises(InvalidInputError) as info:
-        Case.start(process=complaint_process(), case_id="C-1", at=at, by=AGENT)
+        Case.start(process=satisfaction_loop_process(), case_id="C-1", at=at, by=AGENT)
     assert str(info.value) == "start: at is outside the years 1 to 9999 in UTC"
-    c = Case.start(process=complaint_process(), case_id="C-1", at=datetime(1, 1, 2, tzinfo=UTC),
-                   by=AGENT)
+    c = Case.start(process=satisfaction_loop_process(), case_id="C-1",
+                   at=datetime(1, 1, 2, tzinfo=UTC), by=AGENT)
     with pytest.raises(InvalidInputError) as fired:
         c.fire("receive", at=at, by=AGENT)
     assert str(fired.value) == "receive: at is outside the years 1 to 9999 in UTC"

@@ -9,12 +9,19 @@ a conflict when asked, and saves nothing when the command is rejected. No messag
 case id or other personal data (P-08: the trace is kept, not leaked). A generic
 ``Repository(store, replay)`` holds cases through a lambda and refuses what is not an
 event-sourced aggregate.
+
+The complaint cases run the P-03 process as the complaint preset had it before issue 11
+(:func:`sample_processes.satisfaction_loop_process`, tests/cases): its required records,
+satisfaction guard and rework loop give the repository rejections of every kind to save nothing
+for; the redrawn preset's complaints are stored in tests/complaints.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,9 +37,14 @@ from servicekit.errors import (
     TransitionRejected,
 )
 from servicekit.events import Event
-from servicekit.presets.processes import complaint_process, repair_process, ticket_process
+from servicekit.presets.processes import repair_process, ticket_process
 from servicekit.storage import CaseRepository, EventStore, InMemoryEventStore, Repository
 from servicekit.tickets import Ticket
+
+CASES = str(Path(__file__).resolve().parents[1] / "cases")  # the sample processes
+if CASES not in sys.path:
+    sys.path.insert(0, CASES)
+from sample_processes import satisfaction_loop_process  # noqa: E402
 
 Store = InMemoryEventStore | SqliteEventStore  # the ``store`` fixture (conftest.py)
 
@@ -49,7 +61,7 @@ LEAD = Actor(id="lead-chen-0802", roles=frozenset({"lead"}))
 CUSTOMER = Actor.customer(CUSTOMER_ID)
 PRIVATE = (PHONE, "13912345678", CASE_ID, CUSTOMER_ID, AGENT.id, LEAD.id)
 
-COMPLAINT = complaint_process()
+COMPLAINT = satisfaction_loop_process()
 RECEIVED = {"complaint_time": "2026-03-02T08:30:00+08:00", "complainant": CUSTOMER_ID,
             "content": SECRET, "cause": "billing"}
 
