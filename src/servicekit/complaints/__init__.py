@@ -29,11 +29,8 @@ The stages, roles and deadlines are the process's
 """
 
 from servicekit.complaint_policy import ComplaintPolicy, SeverityBand
-from servicekit.complaints._complaint import (
-    Complaint,
-    default_complaint_policy,
-    default_complaint_process,
-)
+from servicekit.complaints._checks import default_complaint_policy, default_complaint_process
+from servicekit.complaints._complaint import Complaint
 from servicekit.complaints._kind import COMPLAINT, ComplaintRemedy, ReturnVisit
 from servicekit.engine import Actor
 from servicekit.events import (
