@@ -1,12 +1,14 @@
 """Random commands on a :class:`~servicekit.cases.Case` of every preset process (and a host's).
 
 One Hypothesis state machine per process (built by :func:`machine_for`): the six handbook
-processes (ticket P-01, consultation P-02, complaint P-03, feedback loop P-04, dispute P-05,
-repair P-06) and a host process with a timeout. Each run starts one case and fires random
+processes (ticket P-01, consultation P-02, complaint P-03 as redrawn for issue 11, feedback
+loop P-04, dispute P-05, repair P-06), a host process with a timeout and the complaint process
+as it was before issue 11 (:func:`sample_processes.satisfaction_loop_process`: required fields,
+a satisfaction guard and a loop back). Each run starts one case and fires random
 events (every event name of every process, so also events this process does not have, and
-names that are not event names), by random actors (agent, lead, manager, system, the case's
-customer, another customer, a staff member who is another customer, an actor with a role the
-process does not know), with random data (sometimes every field the transition requires,
+names that are not event names), by random actors (agent, specialist, lead, manager, system, the
+case's customer, another customer, a staff member who is another customer, an actor with a role
+no process knows), with random data (sometimes every field the transition requires,
 sometimes values the guards cannot compare, sometimes data that is not JSON or shadows the
 case's own values), at instants that advance by random amounts and now and then go back.
 
@@ -40,6 +42,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sample_processes import satisfaction_loop_process
 
 from servicekit.cases import Actor, Case
 from servicekit.errors import (
@@ -70,6 +73,8 @@ STAFF = frozenset({"agent", "lead", "manager"})
 LEADS = frozenset({"lead", "manager"})
 CUSTOMER_ROLE = frozenset({"customer"})
 SYSTEM_ROLE = frozenset({"system"})
+SPECIALISTS = frozenset({"specialist"}) | LEADS
+COMPLAINT_STAFF = STAFF | {"specialist"}
 
 
 class GuardError(Exception):
@@ -143,6 +148,7 @@ class Contract:
 
 _PENDING = "pending_customer pending_third_party"
 _WORKING = f"open {_PENDING}"
+_OPEN = "received acknowledged analysing solution_proposed handling awaiting_feedback closed"
 
 CONTRACTS: dict[str, Contract] = {
     # P-01: classify, assign, record, track
@@ -180,9 +186,38 @@ CONTRACTS: dict[str, Contract] = {
         ),
         timeouts={},
     ),
-    # P-03: receive (time, complainant, content, cause), analyse (nature, severity, scope),
-    # handle (remedy plan), feed back (result, improvement); closed once satisfied
+    # P-03 as redrawn for issue 11: received, acknowledged (S-01), analysing, solution
+    # proposed (S-02), handling, awaiting feedback, closed; return visits keep the stage;
+    # the system closes the loop after the effectiveness check (P-04); escalating
+    # (S-11) and owing a remedy (K-06) keep the stage; reopening goes back to handling; the
+    # complainant (or a lead) withdraws an open complaint before its close
     "complaint": Contract(
+        states=frozenset({"received", "acknowledged", "analysing", "solution_proposed",
+                          "handling", "awaiting_feedback", "closed", "loop_closed",
+                          "withdrawn"}),
+        initial="received", finals=frozenset({"loop_closed", "withdrawn"}),
+        moves=(
+            mv("acknowledge", "received", "acknowledged", COMPLAINT_STAFF),
+            mv("analyse", "acknowledged analysing", "analysing", SPECIALISTS),
+            mv("propose_solution", "analysing", "solution_proposed", SPECIALISTS),
+            mv("handle", "solution_proposed handling", "handling", SPECIALISTS),
+            mv("feedback", "handling", "awaiting_feedback", COMPLAINT_STAFF),
+            mv("record_return_visit", "handling awaiting_feedback closed", None,
+               COMPLAINT_STAFF),
+            mv("close_loop", "closed", "loop_closed", SYSTEM_ROLE),
+            mv("close", "handling awaiting_feedback", "closed", SPECIALISTS),
+            mv("reopen", "awaiting_feedback closed", "handling",
+               COMPLAINT_STAFF | CUSTOMER_ROLE),
+            mv("escalate", _OPEN, None, LEADS | SYSTEM_ROLE),
+            mv("owe_remedy", _OPEN, None, SYSTEM_ROLE),
+            mv("withdraw", _OPEN.removesuffix(" closed"), "withdrawn", LEADS | CUSTOMER_ROLE),
+        ),
+        timeouts={},
+    ),
+    # P-03 as the complaint preset had it before issue 11: receive (time, complainant,
+    # content, cause), analyse (nature, severity, scope), handle (remedy plan), feed back
+    # (result, improvement); closed once satisfied, reworked otherwise
+    "satisfaction_loop": Contract(
         states=frozenset({"submitted", "received", "analysed", "handled", "feedback_given",
                           "closed"}),
         initial="submitted", finals=frozenset({"closed"}),
@@ -281,12 +316,19 @@ def callback_process() -> ProcessDefinition:
     )
 
 
-PROCESSES: dict[str, ProcessDefinition] = {**all_processes(), "callback": callback_process()}
+PROCESSES: dict[str, ProcessDefinition] = {**all_processes(), "callback": callback_process(),
+                                           "satisfaction_loop": satisfaction_loop_process()}
 
 EVENTS = tuple(sorted({m.event for c in CONTRACTS.values() for m in c.moves}
                       | {"teleport", "escalate_to_ceo"}))
 NOT_EVENT_NAMES = ("Close", "", "close now", f"call_{PHONE} x")
-GUARD_FIELDS = ("customer_satisfied", "complex")
+GUARD_VALUES = (True, False, True, False, None, "yes", 1)
+#: the data each process's guards read, with the values drawn for it (some it cannot compare)
+GUARDED: dict[str, dict[str, tuple[Any, ...]]] = {
+    "consultation": {"complex": GUARD_VALUES},
+    "satisfaction_loop": {"customer_satisfied": GUARD_VALUES},
+}
+GUARD_FIELDS = tuple(sorted({f for fields in GUARDED.values() for f in fields}))
 RESERVED = ("state", "status", "case_id", "at", "version", "history", "customer_id", "fields",
             "process_name", "started_at", "state_since", "updated_at", "ended_at")
 
@@ -295,6 +337,7 @@ RESERVED = ("state", "status", "case_id", "at", "version", "history", "customer_
 CUSTOMER_ID = f"cust-zhang-{PHONE}"
 OTHER_ID = "cust-wu-13700000000"
 AGENT = Actor(id="agent-li", roles=frozenset({"agent"}))
+SPECIALIST = Actor(id="specialist-wang", roles=frozenset({"specialist"}))
 LEAD = Actor(id="lead-chen", roles=frozenset({"lead"}))
 MANAGER = Actor(id="manager-zhou", roles=frozenset({"manager"}))
 CUSTOMER = Actor.customer(CUSTOMER_ID)
@@ -302,13 +345,12 @@ OTHER_CUSTOMER = Actor.customer(OTHER_ID)
 STAFF_AND_OTHER_CUSTOMER = Actor(id=OTHER_ID, roles=frozenset({"agent", "customer"}))
 OUTSIDER = Actor(id="auditor-kim", roles=frozenset({"auditor"}))
 SYSTEM = Actor.system()
-ACTORS = (AGENT, LEAD, MANAGER, CUSTOMER, OTHER_CUSTOMER, STAFF_AND_OTHER_CUSTOMER, OUTSIDER,
-          SYSTEM)
+ACTORS = (AGENT, SPECIALIST, LEAD, MANAGER, CUSTOMER, OTHER_CUSTOMER, STAFF_AND_OTHER_CUSTOMER,
+          OUTSIDER, SYSTEM)
 PRIVATE = (PHONE, "13700000000", CUSTOMER_ID, OTHER_ID)
 
 GOOD_VALUES = ("ok", 4, ["part-1"], {"k": "v"}, f"call {PHONE}", 0, False)
 ANY_VALUES = (*GOOD_VALUES, "", None, True)
-GUARD_VALUES = (True, False, True, False, None, "yes", 1)
 deltas = st.one_of(
     st.sampled_from([timedelta(0), US, M, H, 2 * D - US, 2 * D, 7 * D, -US]),
     st.timedeltas(min_value=timedelta(0), max_value=9 * D),
@@ -320,7 +362,7 @@ def may_act(move: Move, by: Actor, owner: str | None) -> bool | None:
     """None if no role of ``by`` is named, False if only as a customer of another's case."""
     if not move.roles & by.roles:
         return None
-    return by.id == owner or bool(move.roles & (by.roles - CUSTOMER_ROLE) & ALL_ROLES)
+    return by.id == owner or bool(move.roles & (by.roles - CUSTOMER_ROLE))
 
 
 @dataclass
@@ -490,10 +532,9 @@ class CaseMachine(RuleBasedStateMachine):
                 for mv_ in candidates:
                     for f in mv_.requires:
                         fields[f] = data.draw(st.sampled_from(GOOD_VALUES), label=f)
-                if data.draw(st.booleans()):
-                    guard_field = ("complex" if self.NAME == "consultation"
-                                   else "customer_satisfied")
-                    fields[guard_field] = data.draw(st.sampled_from(GUARD_VALUES), label="guard")
+                for name, values in GUARDED.get(self.NAME, {}).items():
+                    if data.draw(st.booleans(), label=f"with {name}"):
+                        fields[name] = data.draw(st.sampled_from(values), label=name)
         self.attempt(event, by, at, fields)
 
     def fire_badly(self, data: st.DataObject, at: datetime) -> None:
@@ -592,13 +633,15 @@ TestFeedbackLoopCase = machine_for("feedback_loop").TestCase  # P-04
 TestDisputeCase = machine_for("dispute").TestCase  # P-05
 TestRepairCase = machine_for("repair").TestCase  # P-06
 TestCallbackCase = machine_for("callback").TestCase  # a host process with a timeout
+TestSatisfactionLoopCase = machine_for("satisfaction_loop").TestCase  # P-03 before issue 11
 
 
 def test_the_contracts_cover_every_preset_and_agree_on_their_shape() -> None:
     """The machines run every preset process; each contract names the same states, finals,
     events and timeouts as the definition it checks (the moves themselves are checked by the
     machines, command by command)."""
-    assert set(all_processes()) | {"callback"} == set(CONTRACTS) == set(PROCESSES)
+    assert set(all_processes()) | {"callback", "satisfaction_loop"} == set(CONTRACTS) == set(
+        PROCESSES)
     for name, contract in CONTRACTS.items():
         p = PROCESSES[name]
         assert contract.states == {s.id for s in p.states}, name

@@ -3,8 +3,10 @@
 For each preset process (ticket P-01, consultation P-02, complaint P-03, feedback loop P-04,
 dispute P-05, repair P-06) a walk goes from the initial state to every final state it can
 reach, by the roles each transition names and with the fields each transition requires. Where
-a process loops (the complaint's rework, the consultation's follow-up) the walks go round the
-loop once and more than once.
+a process loops (the complaint's reopening, the consultation's follow-up) the walks go round
+the loop once and more than once. The complaint process as it was before issue 11
+(:func:`sample_processes.satisfaction_loop_process`: required P-03 records, a satisfaction
+guard, a rework loop) is walked too, round its rework loop once and twice.
 
 After every step: the state, the version (one event per transition), ``state_since`` (moved
 only when the state changed), the history (grown by one ``StatusChanged`` naming the
@@ -16,7 +18,7 @@ to the case as it was then, and a final case takes no further command.
 Two tests check the walks themselves, so they cannot silently thin out: together they reach
 every final state of every preset, and they fire every (state, event) pair the presets declare
 (but the ticket's ``reopen``, whose guard reads a ``resolved_at`` that only the ``Ticket``
-aggregate keeps; ``test_case_commands.py`` covers guards).
+aggregate keeps; ``test_case_commands.py`` covers guards), and so does the sample process.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sample_processes import satisfaction_loop_process
 
 from servicekit.cases import Actor, Case
 from servicekit.errors import ServiceKitError, TransitionRejected
@@ -54,6 +57,7 @@ CUSTOMER_ID = "cust-zhang-13800138000"
 AGENT = Actor(id="agent-li-0417", roles=frozenset({"agent"}))
 LEAD = Actor(id="lead-chen-0802", roles=frozenset({"lead"}))
 MANAGER = Actor(id="manager-zhou-1209", roles=frozenset({"manager"}))
+SPECIALIST = Actor(id="specialist-wang-0311", roles=frozenset({"specialist"}))
 CUSTOMER = Actor.customer(CUSTOMER_ID)
 SYSTEM = Actor.system()
 
@@ -89,9 +93,9 @@ RECEIVED = {"complaint_time": "2026-10-12T08:40:00+08:00", "complainant": CUSTOM
 ANALYSED = {"nature": "billing", "severity": 4, "scope": "one order"}
 
 
-def _complaint(reworks: int) -> Walk:
-    """P-03 receive → analyse → handle → feedback; ``reworks`` times the customer is not
-    satisfied (back to analysed), then satisfied (closed)."""
+def _satisfaction_loop(reworks: int) -> Walk:
+    """P-03 as it was before issue 11: receive → analyse → handle → feedback; ``reworks`` times
+    the customer is not satisfied (back to analysed), then satisfied (closed)."""
     steps = [s("receive", AGENT, "received", **RECEIVED),
              s("analyse", LEAD, "analysed", H, **ANALYSED)]
     for round_ in range(reworks):
@@ -103,7 +107,82 @@ def _complaint(reworks: int) -> Walk:
               s("give_feedback", LEAD, "feedback_given", H, result="refund and voucher",
                 improvement="billing audit"),
               s("close", AGENT, "closed", D, customer_satisfied=True)]
-    return Walk(complaint_process(), tuple(steps))
+    return Walk(satisfaction_loop_process(), tuple(steps))
+
+
+COMPLAINT_START = {"channel": "phone", "content": "charged twice, call 13800138000",
+                   "cause": "billing error", "remedy_sought": "refund"}
+
+#: received → … → handling, one step per stage (the issue's contract: acknowledge, analyse,
+#: propose a solution, handle)
+TO_HANDLING = (
+    s("acknowledge", AGENT, "acknowledged", H),
+    s("analyse", SPECIALIST, "analysing", H, nature="billing", severity=4,
+      scope="single_customer", urgency="high"),
+    s("propose_solution", SPECIALIST, "solution_proposed", 2 * H,
+      remedies=["apology", "compensation"], summary="refund the second charge"),
+    s("handle", SPECIALIST, "handling", 3 * H, actions="refunded, voucher sent"),
+)
+
+
+def _open_actions(stage: str) -> tuple[Step, ...]:
+    """What keeps an open complaint's stage: a lead escalates (S-11), the system records a
+    remedy owed for a missed commitment (K-06)."""
+    return (s("escalate", LEAD, stage, level=1, reason="customer asked for a manager"),
+            s("owe_remedy", SYSTEM, stage, M, rule="S-01", remedy="apology"))
+
+
+def _complaint_every_action() -> Walk:
+    """P-03 / P-04 with every action on every open stage: escalated and owed a remedy in each,
+    analysed and handled twice, a return visit that could not reach the customer while
+    handling, a satisfied feedback, the effectiveness check done, the loop closed."""
+    ack, analyse, propose, handle = TO_HANDLING
+    steps = (
+        *_open_actions("received"), ack,
+        *_open_actions("acknowledged"), analyse,
+        s("analyse", LEAD, "analysing", H, severity=5, urgency="medium"),
+        *_open_actions("analysing"), propose,
+        *_open_actions("solution_proposed"), handle,
+        s("handle", MANAGER, "handling", H, actions="apology call"),
+        s("record_return_visit", AGENT, "handling", H, outcome="unreachable"),
+        *_open_actions("handling"),
+        s("feedback", AGENT, "awaiting_feedback", D, satisfaction=0.9),
+        s("record_return_visit", SPECIALIST, "awaiting_feedback", H, outcome="satisfied"),
+        *_open_actions("awaiting_feedback"),
+        s("close", SPECIALIST, "closed", H),
+        *_open_actions("closed"),
+        s("record_return_visit", AGENT, "closed", 30 * D, outcome="satisfied",
+          satisfaction=1.0),
+        s("close_loop", SYSTEM, "loop_closed", M),
+    )
+    return Walk(complaint_process(), steps, start_fields=COMPLAINT_START)
+
+
+def _complaint_reopened(times: int) -> Walk:
+    """An unsatisfied customer reopens ``times`` times (after the feedback, then after the
+    close), back to handling; the complaint is closed from handling the last time, and the
+    system closes the loop."""
+    steps = list(TO_HANDLING)
+    for round_ in range(times):
+        steps.append(s("feedback", AGENT, "awaiting_feedback", D, satisfaction=0.5))
+        if round_ % 2:
+            steps += [s("close", LEAD, "closed", H),
+                      s("reopen", CUSTOMER, "handling", D, reason="still charged twice")]
+        else:
+            steps.append(s("reopen", CUSTOMER, "handling", H, reason="not refunded"))
+        steps.append(s("handle", SPECIALIST, "handling", H, actions=f"round {round_ + 2}"))
+    steps += [s("close", SPECIALIST, "closed", H, satisfaction=0.9),
+              s("close_loop", SYSTEM, "loop_closed", 30 * D)]
+    return Walk(complaint_process(), tuple(steps), start_fields=COMPLAINT_START)
+
+
+def _complaint_withdrawn(stage: str, by: Actor) -> Walk:
+    """The complainant (or a lead) withdraws the complaint in ``stage``, before its close."""
+    path = (*TO_HANDLING, s("feedback", AGENT, "awaiting_feedback", D, satisfaction=0.7))
+    stages = ["received", *(st.to for st in path)]
+    steps = (*path[:stages.index(stage)],
+             s("withdraw", by, "withdrawn", H, reason="settled with the shop"))
+    return Walk(complaint_process(), steps, start_fields=COMPLAINT_START)
 
 
 def _consultation(follow_ups: int) -> Walk:
@@ -189,10 +268,19 @@ WALKS: dict[str, Walk] = {
     "P-02-consultation-answered-once": _consultation(0),
     "P-02-consultation-one-follow-up": _consultation(1),
     "P-02-consultation-three-follow-ups": _consultation(3),
-    # P-03
-    "P-03-complaint-satisfied-first-time": _complaint(0),
-    "P-03-complaint-one-rework": _complaint(1),
-    "P-03-complaint-two-reworks": _complaint(2),
+    # P-03 (issue 11): the loop closed, reopened once and three times, withdrawn in every
+    # stage before the close
+    "P-03-complaint-every-action": _complaint_every_action(),
+    "P-03-complaint-reopened-once": _complaint_reopened(1),
+    "P-03-complaint-reopened-three-times": _complaint_reopened(3),
+    **{f"P-03-complaint-withdrawn-{stage}": _complaint_withdrawn(stage, by) for stage, by in (
+        ("received", CUSTOMER), ("acknowledged", LEAD), ("analysing", CUSTOMER),
+        ("solution_proposed", MANAGER), ("handling", CUSTOMER),
+        ("awaiting_feedback", CUSTOMER))},
+    # P-03 before issue 11 (the sample process)
+    "P-03-satisfaction-loop-satisfied-first-time": _satisfaction_loop(0),
+    "P-03-satisfaction-loop-one-rework": _satisfaction_loop(1),
+    "P-03-satisfaction-loop-two-reworks": _satisfaction_loop(2),
     # P-04: assess requires category and priority (which Ticket.fire forbade)
     "P-04-feedback-loop": Walk(feedback_loop_process(), (
         s("assess", AGENT, "assessed", category="complaint", priority="P2", severity=5),
@@ -232,6 +320,9 @@ WALKS: dict[str, Walk] = {
 
 #: (process, state, event) pairs no walk fires, and why
 UNWALKED = {("ticket", "resolved", "reopen")}  # its guard reads resolved_at, a Ticket value
+#: the processes walked: the presets and the sample
+WALKED: dict[str, ProcessDefinition] = {**all_processes(),
+                                        "satisfaction_loop": satisfaction_loop_process()}
 
 
 # -- the checks ----------------------------------------------------------------------------------
@@ -339,20 +430,22 @@ def test_walk(name: str) -> None:
 
 def test_the_walks_reach_every_final_state_of_every_preset() -> None:
     """Every final state of every handbook process (repair has two: completed and
-    routed_to_consultation, P-06; ticket two: closed and cancelled)."""
+    routed_to_consultation, P-06; ticket two: closed and cancelled; complaint two: loop_closed
+    and withdrawn), and the sample's."""
     presets = all_processes()
     assert set(presets) == {"ticket", "complaint", "consultation", "repair", "dispute",
                             "feedback_loop"}
-    finals = {(p.name, st.id) for p in presets.values() for st in p.states if st.final}
+    finals = {(p.name, st.id) for p in WALKED.values() for st in p.states if st.final}
     reached = {(w.process.name, w.final) for w in WALKS.values()}
     assert reached == finals
-    assert ("repair", "routed_to_consultation") in reached
+    assert {("repair", "routed_to_consultation"), ("complaint", "withdrawn"),
+            ("complaint", "loop_closed"), ("satisfaction_loop", "closed")} <= reached
     for walk in WALKS.values():
-        assert walk.process == presets[walk.process.name]
+        assert walk.process == WALKED[walk.process.name]
 
 
 def test_the_walks_fire_every_transition_of_every_preset() -> None:
-    declared = {(p.name, source, t.event) for p in all_processes().values()
+    declared = {(p.name, source, t.event) for p in WALKED.values()
                 for t in p.transitions for source in t.sources}
     fired = set()
     for walk in WALKS.values():

@@ -94,49 +94,51 @@ def hb() -> SlaPolicy:
 # == stage clocks on the handbook preset ==========================================================
 
 
-def test_s01_complaint_received_within_4_business_hours_met(hb: SlaPolicy) -> None:
-    """S-01: a complaint case started on the eve of National Day (Wed 09-30 16:30) has 4
-    business hours to be received: 1.5 h on the 30th, 2.5 h on Thu 10-08: due 10-08 11:30.
-    Received 10-08 10:00: 2.5 business hours, met."""
-    events = [started(sh(9, 30, 16, 30), "complaint", "submitted")]
-    s = evaluate(hb, events, sh(10, 5, 12))["complaint_received"]
+def test_s01_complaint_acknowledged_within_4_business_hours_met(hb: SlaPolicy) -> None:
+    """S-01: a complaint received on the eve of National Day (Wed 09-30 16:30) has 4 business
+    hours to be acknowledged: 1.5 h on the 30th, 2.5 h on Thu 10-08: due 10-08 11:30.
+    Acknowledged 10-08 10:00: 2.5 business hours, met."""
+    events = [started(sh(9, 30, 16, 30), "complaint", "received")]
+    s = evaluate(hb, events, sh(10, 5, 12))["complaint_acknowledged"]
     assert (s.state, s.elapsed, s.target) == ("running", timedelta(hours=1, minutes=30), 4 * H)
     assert s.due_at == sh(10, 8, 11, 30)
-    events.append(moved(sh(10, 8, 10), "received", "receive"))
+    events.append(moved(sh(10, 8, 10), "acknowledged", "acknowledge"))
     report = evaluate(hb, events, sh(10, 9, 12))
-    s = report["complaint_received"]
+    s = report["complaint_acknowledged"]
     assert (s.state, s.elapsed, s.stopped_at) == ("met", timedelta(hours=2, minutes=30),
                                                   sh(10, 8, 10))
     assert s.started_at == sh(9, 30, 16, 30)
     assert report.ticket_id == "F-1"  # the case's stream
 
 
-def test_s01_complaint_received_late_is_breached(hb: SlaPolicy) -> None:
-    """S-01: received Thu 10-08 12:00: 1.5 h + 3 h = 4.5 business hours, breached 1 µs after
-    the due instant 10-08 11:30."""
-    events = [started(sh(9, 30, 16, 30), "complaint", "submitted"),
-              moved(sh(10, 8, 12), "received", "receive")]
-    s = evaluate(hb, events, sh(10, 9, 12))["complaint_received"]
+def test_s01_complaint_acknowledged_late_is_breached(hb: SlaPolicy) -> None:
+    """S-01: acknowledged Thu 10-08 12:00: 1.5 h + 3 h = 4.5 business hours, breached 1 µs
+    after the due instant 10-08 11:30."""
+    events = [started(sh(9, 30, 16, 30), "complaint", "received"),
+              moved(sh(10, 8, 12), "acknowledged", "acknowledge")]
+    s = evaluate(hb, events, sh(10, 9, 12))["complaint_acknowledged"]
     assert (s.state, s.elapsed) == ("breached", timedelta(hours=4, minutes=30))
     assert s.breached_at == sh(10, 8, 11, 30, 0, micro=1)
     assert s.breached_cycles == 1
 
 
-def test_s02_complaint_handled_within_24_business_hours_due_on_a_make_up_saturday(
+def test_s02_complaint_solution_proposed_within_24_business_hours_due_on_a_make_up_saturday(
     hb: SlaPolicy,
 ) -> None:
-    """S-02: 24 business hours from the start (09-30 16:30): 1.5 h, Thu 8 h, Fri 8 h, and the
-    make-up working Saturday 10-10 09:00-12:00, 13:00-16:30: due 10-10 16:30."""
-    events = [started(sh(9, 30, 16, 30), "complaint", "submitted"),
-              moved(sh(10, 8, 10), "received", "receive"),
-              moved(sh(10, 9, 9), "analysed", "analyse")]
-    at_due = evaluate(hb, events, sh(10, 10, 16, 30))["complaint_handled"]
+    """S-02: the preliminary solution within 24 business hours of the receipt (09-30 16:30):
+    1.5 h, Thu 8 h, Fri 8 h, and the make-up working Saturday 10-10 09:00-12:00, 13:00-16:30:
+    due 10-10 16:30."""
+    events = [started(sh(9, 30, 16, 30), "complaint", "received"),
+              moved(sh(10, 8, 10), "acknowledged", "acknowledge"),
+              moved(sh(10, 9, 9), "analysing", "analyse")]
+    at_due = evaluate(hb, events, sh(10, 10, 16, 30))["complaint_solution_proposed"]
     assert (at_due.state, at_due.elapsed, at_due.due_at) == ("running", 24 * H, sh(10, 10, 16, 30))
-    late = evaluate(hb, events, sh(10, 10, 16, 30, micro=1))["complaint_handled"]
+    late = evaluate(hb, events, sh(10, 10, 16, 30, micro=1))["complaint_solution_proposed"]
     assert (late.state, late.breached_at) == ("breached", sh(10, 10, 16, 30, micro=1))
-    done = evaluate(hb, [*events, moved(sh(10, 10, 16), "handled", "handle")], sh(10, 12))
-    assert done["complaint_handled"].state == "met"
-    assert done["complaint_handled"].elapsed == timedelta(hours=23, minutes=30)
+    done = evaluate(hb, [*events, moved(sh(10, 10, 16), "solution_proposed",
+                                        "propose_solution")], sh(10, 12))
+    assert done["complaint_solution_proposed"].state == "met"
+    assert done["complaint_solution_proposed"].elapsed == timedelta(hours=23, minutes=30)
 
 
 def test_s03_consultation_answered_starts_with_the_case_not_the_answer(hb: SlaPolicy) -> None:
@@ -179,9 +181,9 @@ def test_s05_s06_s07_repair_routed_to_consultation_cancels_the_later_stages(
 def test_case_clocks_are_not_ticket_clocks(hb: SlaPolicy) -> None:
     """A ``CaseStarted`` starts no ticket clock (first response, resolution, the ticket
     metrics), only the metrics that select it; a ticket starts no stage clock."""
-    case = evaluate(hb, [started(sh(3, 2, 9), "complaint", "submitted", priority="P1")],
+    case = evaluate(hb, [started(sh(3, 2, 9), "complaint", "received", priority="P1")],
                     sh(3, 2, 10))
-    assert set(case) == {"complaint_received", "complaint_handled"}
+    assert set(case) == {"complaint_acknowledged", "complaint_solution_proposed"}
     tick = evaluate(hb, [ticket(sh(3, 2, 9), "P1", channel="email", category="complaint")],
                     sh(3, 2, 10))
     assert set(tick) == {"first_response", "resolution", "business_response",
@@ -192,7 +194,7 @@ def test_the_handbook_takes_every_stage_clock_from_the_process_presets(hb: SlaPo
     """S-01 … S-07: each deadline of a preset process is a handbook metric of the same name,
     with the deadline as its target, its rule cited, and calendar time below an hour."""
     deadlines = {name: d for p in all_processes().values() for name, d in p.deadlines().items()}
-    assert {"complaint_received", "complaint_handled", "consultation_answered",
+    assert {"complaint_acknowledged", "complaint_solution_proposed", "consultation_answered",
             "repair_triaged", "repair_visit_arranged", "repair_completed"} <= set(deadlines)
     metrics = {m.name: m for m in hb.metrics}
     for name, (target, rule) in deadlines.items():
