@@ -2,8 +2,11 @@
 
 A host runs three processes from the presets as :class:`~servicekit.cases.Case` s:
 
-* a complaint (P-03: receive → analyse → handle → feed back), whose customer is not satisfied
-  the first time, so it goes round the rework loop before it closes;
+* a complaint (P-03: receive → acknowledge → analyse → propose a solution → handle → feed
+  back → close), whose customer is not satisfied the first time and reopens it, so it is
+  handled again before it closes (the complaint process as a plain case: the handbook's
+  complaint rules, M-05's second visit, the remedies owed, are ``servicekit.complaints``'s;
+  see ``complaint_walkthrough.py``);
 * a repair (P-06) that triage finds is not a product fault, routed back to consultation;
 * a feedback-loop case (P-04), whose ``assess`` step records category and priority (K-01, K-02).
 
@@ -37,20 +40,22 @@ from servicekit.storage import CaseRepository
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AGENT = Actor(id="u-7", roles=frozenset({"agent"}))
 LEAD = Actor(id="u-1", roles=frozenset({"lead"}))
+SPECIALIST = Actor(id="u-3", roles=frozenset({"specialist"}))
+CUSTOMER = Actor.customer("C-1")
 T0 = datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI)
 
 Step = tuple[str, Actor, dict[str, Any]]
 
 COMPLAINT: list[Step] = [
-    ("receive", AGENT, {"complaint_time": "2026-10-12T09:00+08:00", "complainant": "C-1",
-                        "content": "(redacted)", "cause": "late delivery"}),
-    ("analyse", AGENT, {"nature": "logistics", "severity": 3, "scope": "single order"}),
-    ("handle", AGENT, {"remedy_plan": "apology"}),
-    ("give_feedback", AGENT, {"result": "apologised", "improvement": "courier review"}),
-    ("rework", AGENT, {"customer_satisfied": False}),  # P-03: not satisfied, analyse again
-    ("handle", AGENT, {"remedy_plan": "compensation"}),
-    ("give_feedback", AGENT, {"result": "refunded shipping", "improvement": "courier review"}),
-    ("close", AGENT, {"customer_satisfied": True}),
+    ("acknowledge", AGENT, {}),  # S-01: the complainant hears from us within 4 h
+    ("analyse", SPECIALIST, {"nature": "logistics", "severity": 3, "scope": "single_customer"}),
+    ("propose_solution", SPECIALIST, {"remedies": ["apology"]}),  # S-02: within 24 h
+    ("handle", SPECIALIST, {"actions": "apologised"}),
+    ("feedback", AGENT, {"satisfaction": 0.5}),
+    ("reopen", CUSTOMER, {"reason": "no refund"}),  # P-03: not satisfied, back to handling
+    ("handle", SPECIALIST, {"actions": "refunded shipping"}),
+    ("feedback", AGENT, {"satisfaction": 0.9}),
+    ("close", SPECIALIST, {}),
 ]
 REPAIR: list[Step] = [
     ("triage", AGENT, {}),

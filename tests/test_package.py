@@ -103,8 +103,8 @@ def test_demo_runs_and_shows_the_china_2026_calendar() -> None:
     assert "escalate not permitted in state 'open': requires one of the roles lead, manager" in text
     assert "the second gets concurrency conflict: expected stream version 8, found 9" in text
     # section 9: cases on the same engine, stage clocks from the process deadlines (S-01, S-02)
-    assert "complaint_received: met, due Thu 2026-10-08 11:30" in text
-    assert "complaint_handled: running, due Sat 2026-10-10 16:30" in text
+    assert "complaint_acknowledged: met, due Thu 2026-10-08 11:30" in text
+    assert "complaint_solution_proposed: running, due Sat 2026-10-10 16:30" in text
     assert "Case.replay(...) == c: True" in text
     assert ("repair_triaged met, repair_visit_arranged cancelled, repair_completed running"
             in text)
@@ -133,8 +133,9 @@ def test_ticket_service_example_values() -> None:
 
 
 def test_case_flows_example_values() -> None:
-    """The example's three flows: the P-03 rework loop closes, the P-06 non-fault branch routes
-    to consultation, the P-04 loop stops where it was left; a refused command saves nothing."""
+    """The example's three flows: the P-03 complaint reopened once closes, the P-06 non-fault
+    branch routes to consultation, the P-04 loop stops where it was left; a refused command
+    saves nothing."""
     module = runpy.run_path(str(ROOT / "examples" / "case_flows.py"))
     assert module["main"]() == {"CMP-1": "closed", "REP-1": "routed_to_consultation",
                                 "FBL-1": "communicated"}

@@ -278,6 +278,7 @@ def _cases(echo: Echo) -> None:
     echo("9. The other handbook flows as cases on the same engine (P-03 complaint, P-06 repair),"
          " with stage clocks from the process deadlines (S-01, S-02, S-05, S-06)")
     agent = Actor(id="agent-7", roles=frozenset({"agent"}))
+    specialist = Actor(id="specialist-3", roles=frozenset({"specialist"}))
     t0 = datetime(2026, 9, 30, 16, 30, tzinfo=SHANGHAI)
 
     def at(days: int, hhmm: int) -> datetime:
@@ -285,13 +286,11 @@ def _cases(echo: Echo) -> None:
 
     c = Case.start(process=complaint_process(), case_id="CMP-7", customer_id="C-9", at=t0,
                    by=agent)
-    c = c.fire("receive", at=at(0, 1700), by=agent, fields={
-        "complaint_time": t0.isoformat(), "complainant": "C-9", "content": "(redacted)",
-        "cause": "late delivery"})
-    c = c.fire("analyse", at=at(8, 1000), by=agent,
-               fields={"nature": "logistics", "severity": 3, "scope": "one order"})
+    c = c.fire("acknowledge", at=at(0, 1700), by=agent)
+    c = c.fire("analyse", at=at(8, 1000), by=specialist,
+               fields={"nature": "logistics", "severity": 3, "scope": "single_customer"})
     report = c.sla(handbook.sla_policy(), at(8, 1100))
-    for name in ("complaint_received", "complaint_handled"):
+    for name in ("complaint_acknowledged", "complaint_solution_proposed"):
         s = report[name]
         echo(f"   {name}: {s.state}, due {_fmt(s.due_at) if s.due_at else '-'}")
     echo(f"   complaint CMP-7 is {c.state} ({c.status_label_zh}) at version {c.version}; "
