@@ -442,7 +442,10 @@ def test_the_presets_round_trip_through_every_format() -> None:
     assert Policy.from_json(preset.to_json()) == preset
     assert Policy.from_yaml(preset.to_yaml()) == preset
     assert Policy.from_toml(HARNESS.seed_text("toml")) == preset
-    assert len(preset.to_json()) * 10 < MAX_EXPORT_LENGTH  # the limits leave room
+    # the limits leave room: the preset is under an eighth of them (its complaint section
+    # embeds a second copy of the handbook SLA policy until a document can refer to its own
+    # sections by name, issue 19)
+    assert len(preset.to_json()) * 8 < MAX_EXPORT_LENGTH
 
 
 def test_a_policy_whose_export_would_be_too_long_is_refused() -> None:
