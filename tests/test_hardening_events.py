@@ -169,6 +169,26 @@ def test_a_cases_data_is_read_only_and_shares_nothing_with_its_events() -> None:
     assert Case.replay(later.history, process=complaint_process()) == later
 
 
+def test_every_event_a_command_records_is_read_only_even_without_data() -> None:
+    """A command that carries no data recorded a plain ``{}`` as its event's fields, which a
+    host could then fill in (found in issue 11): every recorded payload is read-only."""
+    from servicekit.complaints import Complaint
+
+    t = opened().assign("agent-1", at=T0 + H, by=LEAD).reply(at=T0 + 2 * H, by=AGENT)
+    t = t.escalate(level=1, at=T0 + 3 * H, by=LEAD).wait_on_customer(at=T0 + 4 * H, by=AGENT)
+    specialist = Actor(id="sp-1", roles=frozenset({"specialist"}))
+    c = Complaint.receive(complaint_id="CP-1", customer_id="C-9", channel="phone",
+                          content="late", cause="courier", at=T0, by=AGENT)
+    c = c.acknowledge(at=T0 + H, by=AGENT).analyse(
+        nature="delivery", severity=5, scope="group", urgency="high", at=T0 + 2 * H,
+        by=specialist)  # severe: the system escalates too
+    for ev in (*t.history, *c.history):
+        assert isinstance(ev.fields, FrozenDict), type(ev).__name__
+        with pytest.raises(ReadOnlyError):
+            ev.fields["forged"] = True  # type: ignore[index]
+        assert "forged" not in ev.fields
+
+
 def test_read_only_payloads_still_read_copy_pickle_and_serialise_as_json() -> None:
     t = opened(attributes={"note": {"tags": ["a"]}, "n": 1.5})
     attributes = t.history[0].attributes

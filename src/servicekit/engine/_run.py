@@ -100,8 +100,10 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
             )
     stream = current["history"][0].stream_id
     target = transition.target or status
+    # no data: the shared read-only empty mapping (a plain {} would let a recorded event be
+    # changed through its fields)
     common = {"event_id": time_ordered_id(at), "stream_id": stream, "at": at, "by": by.id,
-              "roles": by.roles, "fields": host}
+              "roles": by.roles, "fields": host or _NO_FIELDS}
     if spec is None:
         first: Event = StatusChanged._trusted(status=target, event=command, **common)
     else:
