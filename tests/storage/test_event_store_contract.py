@@ -34,12 +34,25 @@ from hypothesis import strategies as st
 from servicekit.adapters.sqlite import SqliteEventStore
 from servicekit.errors import ConcurrencyConflict, InvalidInputError, ServiceKitError
 from servicekit.events import (
+    COMPLAINT_EVENT_TYPES,
     EVENT_TYPES,
     AgentReplied,
     CaseStarted,
+    ComplaintAcknowledged,
+    ComplaintAnalysed,
+    ComplaintClosed,
+    ComplaintEscalated,
+    ComplaintHandled,
+    ComplaintLoopClosed,
+    ComplaintReopened,
+    ComplaintWithdrawn,
     CustomerReplied,
     Event,
+    FeedbackRecorded,
     PriorityChanged,
+    RemedyOwed,
+    ReturnVisitRecorded,
+    SolutionProposed,
     StageReached,
     StatusChanged,
     TicketAssigned,
@@ -154,9 +167,84 @@ def _case(ticket_id: str, at: datetime, fields: dict[str, Any]) -> Event:
                        customer_id="cust-zhang-13800138000")
 
 
+# the complaint's events (issue 11): a complaint's stream is a case's, with its own event types
+# (their due instants are the event's own: the sample's instants reach the ends of the range)
+SPECIALIST = "specialist-sun-0311"
+
+
+def _c_acknowledged(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ComplaintAcknowledged(stream_id=stream, at=at, by="agent-li-0417",
+                                 roles=frozenset({"agent"}), fields=fields)
+
+
+def _c_analysed(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ComplaintAnalysed(stream_id=stream, at=at, by=SPECIALIST,
+                             roles=frozenset({"specialist"}), fields=fields, nature=NOTE,
+                             severity=5, scope="single_customer", urgency="high",
+                             severity_band="severe", priority="P1", major=True,
+                             priority_rule="K-02:high-impact-high-urgency")
+
+
+def _c_proposed(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return SolutionProposed(stream_id=stream, at=at, by=SPECIALIST, fields=fields,
+                            remedies=("apology", "compensation"), summary=NOTE)
+
+
+def _c_handled(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ComplaintHandled(stream_id=stream, at=at, by=SPECIALIST, fields=fields, actions=NOTE)
+
+
+def _c_feedback(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return FeedbackRecorded(stream_id=stream, at=at, by="agent-li-0417", fields=fields,
+                            satisfaction=0.79, comment=NOTE, satisfied=False,
+                            second_visit_due_at=at)
+
+
+def _c_visited(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ReturnVisitRecorded(stream_id=stream, at=at, by="agent-li-0417", fields=fields,
+                               visit="second_visit", outcome="unreachable", attempt=2,
+                               next_due_at=at)
+
+
+def _c_closed(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ComplaintClosed(stream_id=stream, at=at, by=SPECIALIST, fields=fields,
+                           unreachable=True, effectiveness_check_due_at=at)
+
+
+def _c_loop_closed(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ComplaintLoopClosed(stream_id=stream, at=at, by="system",
+                               roles=frozenset({"system"}), fields=fields)
+
+
+def _c_escalated(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ComplaintEscalated(stream_id=stream, at=at, by="system", fields=fields, level=2,
+                              reason=NOTE)
+
+
+def _c_reopened(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ComplaintReopened(stream_id=stream, at=at, by="cust-zhang-13800138000",
+                             roles=frozenset({"customer"}), fields=fields, reason=None)
+
+
+def _c_withdrawn(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return ComplaintWithdrawn(stream_id=stream, at=at, by="lead-chen-0802", fields=fields,
+                              reason=NOTE)
+
+
+def _c_owed(stream: str, at: datetime, fields: dict[str, Any]) -> Event:
+    return RemedyOwed(stream_id=stream, at=at, by="system", fields=fields,
+                      metric="complaint_solution_proposed", rule="S-02",
+                      remedies=("apology", "compensation"),
+                      decided_by=("K-06:apology", "K-06:compensation"), breached_at=at)
+
+
+COMPLAINT_MAKERS: tuple[Maker, ...] = (
+    _c_acknowledged, _c_analysed, _c_proposed, _c_handled, _c_feedback, _c_visited, _c_closed,
+    _c_loop_closed, _c_escalated, _c_reopened, _c_withdrawn, _c_owed)
+
 MAKERS: tuple[Maker, ...] = (_created, _status, _agent, _customer, _priority, _assigned,
                              _escalated, _resolved, _reopened, _closed, _cancelled, _stage,
-                             _case)
+                             _case, *COMPLAINT_MAKERS)
 
 # aware instants in several shapes: UTC, IANA zones (summer and winter), fixed offsets on either
 # side of UTC with minutes, microseconds, and the ends of the datetime range
@@ -203,7 +291,9 @@ def same_events(loaded: Sequence[Event], original: Sequence[Event]) -> None:
 
 
 def test_the_sample_has_every_event_type() -> None:
-    assert sorted(type(e).__name__ for e in sample()) == sorted(EVENT_TYPES)
+    """Every built-in type, the complaint's included (issue 11), once."""
+    assert sorted(type(e).__name__ for e in sample()) == sorted(
+        EVENT_TYPES + COMPLAINT_EVENT_TYPES)
 
 
 def test_both_backends_are_event_stores(store: Store) -> None:
@@ -217,7 +307,7 @@ def test_append_to_a_new_stream_returns_its_version_and_load_returns_the_events(
     store: Store,
 ) -> None:
     events = sample()
-    assert store.append(STREAM, events, 0) == len(events) == 13
+    assert store.append(STREAM, events, 0) == len(events) == 25
     loaded = store.load(STREAM)
     assert isinstance(loaded, tuple)
     same_events(loaded, events)
