@@ -33,6 +33,9 @@ K04_CHANNELS = ("phone", "ivr", "chat", "email", "sms", "social_media", "web_for
                 "mini_program", "service_outlet", "suggestion_box", "review_site")
 #: the highest severity a scale may reach (K-03's is 1-6; a 0-100 scale fits)
 MAX_SEVERITY = 100
+#: the facts of an analysis, in the order :meth:`ComplaintPolicy.assessed` takes them
+_ASSESSMENT = ("severity", "scope", "urgency", "nature", "severity_band", "channel",
+               "customer_tier")
 #: the most priority decisions a policy remembers (the facts include free text; it starts
 #: again when full)
 _MEMO_LIMIT = 4096
@@ -82,6 +85,8 @@ class ComplaintPolicy(ValueModel):
 
     _offered: tuple[str, ...] = PrivateAttr(default=())
     _priorities: dict[tuple[Any, ...], tuple[str, bool, str | None]] = PrivateAttr(
+        default_factory=dict)
+    _assessed: dict[tuple[Any, ...], tuple[str, bool, str | None]] = PrivateAttr(
         default_factory=dict)
     _bands: dict[int, str] = PrivateAttr(default_factory=dict)
     _severities: tuple[int, int] = PrivateAttr(default=(0, 0))
@@ -181,6 +186,7 @@ class ComplaintPolicy(ValueModel):
         private["_offered"] = (self.remedies if self.remedies is not None
                                else _remedy_names(self.sla.remedy_table))
         private["_priorities"] = {}
+        private["_assessed"] = {}
         private["_bands"] = {n: b.name for b in self.severity_bands
                              for n in range(b.low, b.high + 1)}
         private["_severities"] = (self.severity_bands[0].low, self.severity_bands[-1].high)
@@ -207,6 +213,20 @@ class ComplaintPolicy(ValueModel):
         found: str | None = self.__pydantic_private__["_bands"].get(severity)  # type: ignore[index]
         if found is None or isinstance(severity, bool):
             raise PolicyError("severity is outside the policy's severity scale")
+        return found
+
+    def assessed(self, key: tuple[int, str, str, str, str, str, str | None]
+                 ) -> tuple[str, bool, str | None]:
+        """:meth:`priority` of an analysis, from ``(severity, scope, urgency, nature,
+        severity_band, channel, customer_tier)``: the facts the K-02 table reads, remembered
+        by their values (checked texts and an int)."""
+        memo = self.__pydantic_private__["_assessed"]  # type: ignore[index]
+        found: tuple[str, bool, str | None] | None = memo.get(key)
+        if found is None:
+            found = self.priority(dict(zip(_ASSESSMENT, key, strict=True)))
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[key] = found
         return found
 
     def priority(self, facts: dict[str, Any]) -> tuple[str, bool, str | None]:

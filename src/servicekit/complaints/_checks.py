@@ -95,6 +95,8 @@ def _runs_complaints(process: ProcessDefinition) -> None:
 
 
 def check_satisfaction(command: str, value: object, *, optional: bool = False) -> float | None:
+    if type(value) is float and 0.0 <= value <= 1.0:  # the common case (NaN fails here)
+        return value
     if value is None and optional:
         return None
     if (isinstance(value, bool) or not isinstance(value, (int, float))

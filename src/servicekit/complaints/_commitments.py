@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from servicekit.calendar import BusinessCalendar
+from servicekit.complaints._kind import entered_stages
 from servicekit.processes import ProcessDefinition
 from servicekit.sla import Metric, SlaPolicy, SlaReport
 
@@ -71,11 +72,11 @@ class Commitments:
     #: the shortest target of the fast commitments (None: there are none)
     shortest: timedelta | None
 
-    def missed(self, state: Mapping[str, Any], before: Mapping[str, datetime] | None,
-               at: datetime) -> bool:
+    def missed(self, state: Mapping[str, Any], since: int | None, at: datetime) -> bool:
         """Whether a command at ``at`` may have missed a commitment not yet owed: ``state``
-        is the complaint after it, ``before`` the stages it had entered before it (None: the
-        clocks run on to ``at``, as for a check at a later instant)."""
+        is the complaint after it, ``since`` the position of the command's first event in
+        the history (None: the clocks run on to ``at``, as for a check at a later
+        instant)."""
         if self.exact:
             return state["stage"] not in self.finals
         shortest = self.shortest
@@ -83,7 +84,7 @@ class Commitments:
         if shortest is None or at - start <= shortest or state["stage"] in self.finals:
             return False  # no clock has run long enough on the wall to be late
         owed = state["owed_metrics"]
-        entered = state["stages_entered"]
+        entered, fresh = entered_stages(state["history"], since)
         for c in self.fast:
             if c.metric in owed:
                 continue
@@ -93,7 +94,7 @@ class Commitments:
                     return True
                 continue
             stage, when = end
-            if before is None or stage in c.cancels or stage in before:
+            if since is None or stage in c.cancels or stage not in fresh:
                 continue  # cancelled, or ended by an earlier command (which checked it)
             if c.breached(start, when):
                 return True

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from pydantic import AwareDatetime, Field, JsonValue
+from pydantic import AwareDatetime, Field, JsonValue, computed_field
 
 from servicekit._payload import frozen_dict
 from servicekit.complaint_policy import ComplaintPolicy
-from servicekit.complaints._commitments import Commitments, commitments_of, owed
-from servicekit.complaints._kind import COMPLAINT, P03_FIELDS, ComplaintRemedy, ReturnVisit
+from servicekit.complaints._checks import (
+    check_choice,
+    check_satisfaction,
+    default_complaint_policy,
+    default_complaint_process,
+    setup,
+)
+from servicekit.complaints._commitments import Commitments, owed
+from servicekit.complaints._kind import (
+    COMPLAINT,
+    P03_FIELDS,
+    ComplaintRemedy,
+    ReturnVisit,
+    entered_stages,
+)
 from servicekit.engine import (
     Actor,
     Aggregate,
@@ -20,7 +32,6 @@ from servicekit.engine import (
     check_actor,
     check_fields,
     check_optional_text,
-    check_process,
     check_text,
     check_time,
     created_state,
@@ -29,113 +40,18 @@ from servicekit.engine import (
     later,
     may_start,
 )
-from servicekit.errors import InvalidInputError, PermissionDenied, PolicyError
+from servicekit.errors import InvalidInputError, PermissionDenied
 from servicekit.events import CaseStarted, Event, time_ordered_id
 from servicekit.processes import ProcessDefinition
 from servicekit.sla import SlaReport, evaluate
 
-__all__ = ["Complaint", "default_complaint_policy", "default_complaint_process"]
+__all__ = ["Complaint"]
 
-_DEFAULTS: dict[str, Any] = {}
 _set = object.__setattr__
 _OUTCOMES = ("satisfied", "unsatisfied", "unreachable")
 #: the scheduled visit a return visit in a stage completes (elsewhere: a follow-up)
 _VISIT_OF = {"handling": "feedback", "awaiting_feedback": "second_visit",
              "closed": "effectiveness_check"}
-#: the transitions the complaint fires by itself: a process without them cannot run it
-_AUTOMATIC = ("owe_remedy", "escalate", "close_loop")
-
-
-def default_complaint_process() -> ProcessDefinition:
-    """The handbook's complaint process (:func:`servicekit.presets.processes.complaint_process`),
-    built once."""
-    if "process" not in _DEFAULTS:
-        from servicekit.presets.processes import complaint_process
-
-        _DEFAULTS["process"] = complaint_process()
-    return _DEFAULTS["process"]  # type: ignore[no-any-return]
-
-
-def default_complaint_policy() -> ComplaintPolicy:
-    """The handbook's complaint policy (:func:`servicekit.presets.handbook.complaint_policy`),
-    built once."""
-    if "policy" not in _DEFAULTS:
-        from servicekit.presets.handbook import complaint_policy
-
-        _DEFAULTS["policy"] = complaint_policy()
-    return _DEFAULTS["policy"]  # type: ignore[no-any-return]
-
-
-def _check_policy(command: str, policy: object) -> ComplaintPolicy | None:
-    if policy is not None and not isinstance(policy, ComplaintPolicy):
-        raise InvalidInputError(
-            f"{command}: policy must be a ComplaintPolicy (got {type(policy).__name__})"
-        )
-    return policy
-
-
-_SETUPS: dict[tuple[int, int],
-              tuple[object, object, ProcessDefinition, ComplaintPolicy, Commitments]] = {}
-
-
-def _setup(command: str, policy: object, process: object
-           ) -> tuple[ProcessDefinition, ComplaintPolicy, Commitments]:
-    """The process a complaint runs on, the policy it runs by and its commitments, all
-    checked (once per pair: a host passes the same objects again and again)."""
-    found = _SETUPS.get((id(policy), id(process)))
-    if found is not None and found[0] is policy and found[1] is process:
-        return found[2], found[3], found[4]
-    _check_policy(command, policy)
-    check_process(command, process)
-    definition = process if isinstance(process, ProcessDefinition) else (
-        default_complaint_process())
-    _runs_complaints(definition)
-    chosen = policy if isinstance(policy, ComplaintPolicy) else default_complaint_policy()
-    commitments = commitments_of(chosen.sla, definition)
-    if len(_SETUPS) >= 64:
-        _SETUPS.clear()
-    _SETUPS[id(policy), id(process)] = (policy, process, definition, chosen, commitments)
-    return definition, chosen, commitments
-
-
-def _runs_complaints(process: ProcessDefinition) -> None:
-    """A process runs complaints if it has the transitions the complaint fires itself and
-    sends each command whose event names a stage to that stage."""
-    events = {t.event for t in process.transitions}
-    problems = [f"it has no {e} transition (the complaint fires it itself)"
-                for e in _AUTOMATIC if e not in events]
-    for i, t in enumerate(process.transitions):
-        spec = COMPLAINT.commands.get(t.event)
-        stage = spec.event.implies if spec is not None else None
-        if stage is not None and t.target != stage:
-            problems.append(f"transitions[{i}] ({t.event}) must lead to {stage!r}, the stage "
-                            f"{spec.event.__name__} records")  # type: ignore[union-attr]
-    if problems:
-        raise PolicyError(f"process {process.name!r} cannot run complaints: "
-                          + "; ".join(problems))
-
-
-def _satisfaction(command: str, value: object, *, optional: bool = False) -> float | None:
-    if value is None and optional:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, (int, float))
-            or not math.isfinite(value) or not 0 <= value <= 1):
-        raise InvalidInputError(
-            f"{command}: satisfaction must be a number from 0 to 1 (got {type(value).__name__}; "
-            "M-16: normalise other scales first)"
-        )
-    return float(value)
-
-
-def _choice(command: str, name: str, value: object, allowed: Sequence[str]) -> str:
-    if allowed and value in allowed and type(value) is str:
-        return value  # one of the policy's (non-empty) names
-    check_text(command, name, value)
-    assert isinstance(value, str)
-    if allowed and value not in allowed:
-        raise InvalidInputError(f"{command}: {name} must be one of {', '.join(allowed)} "
-                                "(the policy's)")
-    return value
 
 
 class Complaint(Aggregate):
@@ -164,8 +80,6 @@ class Complaint(Aggregate):
     stage_since: AwareDatetime
     received_at: AwareDatetime = Field(description="the complaint time (P-03)")
     updated_at: AwareDatetime = Field(description="instant of the last event")
-    stages_entered: dict[str, AwareDatetime] = Field(
-        default_factory=dict, description="when the complaint first entered each stage")
     acknowledged_at: AwareDatetime | None = None
     solution_proposed_at: AwareDatetime | None = None
     feedback_at: AwareDatetime | None = None
@@ -206,6 +120,13 @@ class Complaint(Aggregate):
     def status(self) -> str:
         """The stage (the name tickets use)."""
         return self.stage
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def stages_entered(self) -> dict[str, datetime]:
+        """When the complaint first entered each stage, in the order it entered them (read
+        from the history: a read-only mapping)."""
+        return frozen_dict(entered_stages(self.history)[0])
 
     @property
     def ended_at(self) -> datetime | None:
@@ -250,13 +171,13 @@ class Complaint(Aggregate):
 
         Staff receive complaints; a customer only their own. The S-01 and S-02 clocks start.
         """
-        definition, chosen, commitments = _setup("receive", policy, process)
+        definition, chosen, commitments = setup("receive", policy, process)
         for name, value in (("complaint_id", complaint_id), ("customer_id", customer_id),
                             ("content", content), ("cause", cause)):
             check_text("receive", name, value)
-        _choice("receive", "channel", channel, chosen.channels)
+        check_choice("receive", "channel", channel, chosen.channels)
         if phase is not None:
-            _choice("receive", "phase", phase, chosen.phases)
+            check_choice("receive", "phase", phase, chosen.phases)
         check_optional_text("receive", "remedy_sought", remedy_sought)
         check_optional_text("receive", "customer_tier", customer_tier)
         check_actor("receive", by)
@@ -279,8 +200,8 @@ class Complaint(Aggregate):
             event_id=time_ordered_id(at), stream_id=complaint_id, at=at, by=by.id,
             roles=by.roles, fields=frozen_dict(data), process=definition.name,
             state=definition.table.initial, customer_id=customer_id)
-        return cls._with(created_state(COMPLAINT, event, definition), process, policy,
-                         commitments)
+        state = created_state(COMPLAINT, event, definition)
+        return cls._with(state, process, policy, commitments)
 
     @classmethod
     def replay(cls, history: Iterable[Event], *, policy: ComplaintPolicy | None = None,
@@ -292,7 +213,7 @@ class Complaint(Aggregate):
         :class:`~servicekit.errors.InvalidInputError` naming the first event the process could
         not have produced.
         """
-        definition, _, commitments = _setup("replay", policy, process)
+        definition, _, commitments = setup("replay", policy, process)
         if type(history) is tuple:  # the common case (a complaint's own history)
             events: tuple[Event, ...] = history
         elif isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
@@ -301,11 +222,13 @@ class Complaint(Aggregate):
             )
         else:
             events = tuple(history)
-        built = cls._build(fold(COMPLAINT, events, definition), process)
-        private = built.__pydantic_private__
-        assert private is not None
-        private["_policy"] = policy
-        private["_commitments"] = commitments
+        built = cls.__new__(cls)  # as _build, with the complaint's private values at once
+        state = fold(COMPLAINT, events, definition)
+        _set(built, "__dict__", state)
+        _set(built, "__pydantic_fields_set__", cls._fields_set)
+        _set(built, "__pydantic_extra__", None)
+        _set(built, "__pydantic_private__", {"_process": process, "_policy": policy,
+                                             "_commitments": commitments})
         return built
 
     @classmethod
@@ -328,11 +251,12 @@ class Complaint(Aggregate):
         state = execute(COMPLAINT, self.__dict__, process or default_complaint_process(),
                         command, at=at, by=by, arguments=arguments, host=host,
                         provided=provided)
-        new = self.__class__.__new__(self.__class__)  # as _build, with the same private values
+        cls = type(self)
+        new = cls.__new__(cls)  # as _build, with the same private values
         _set(new, "__dict__", state)
-        _set(new, "__pydantic_fields_set__", self._fields_set)
+        _set(new, "__pydantic_fields_set__", cls._fields_set)
         _set(new, "__pydantic_extra__", None)
-        _set(new, "__pydantic_private__", dict(private))
+        _set(new, "__pydantic_private__", private)  # shared: never changed after creation
         commitments: Commitments = private["_commitments"]
         shortest = commitments.shortest
         if command == "owe_remedy" or (
@@ -340,7 +264,7 @@ class Complaint(Aggregate):
                 not commitments.exact and (shortest is None or state["updated_at"]
                                            - state["received_at"] <= shortest)):
             return new
-        if not commitments.missed(state, self.__dict__["stages_entered"],
+        if not commitments.missed(state, self.__dict__["version"],
                                   state["updated_at"]):
             return new
         return new._owe(state["updated_at"])
@@ -355,16 +279,24 @@ class Complaint(Aggregate):
         return self._owe(at)
 
     def _owe(self, at: datetime) -> Self:
-        """Ask the SLA engine what the missed commitments owe at ``at``, and record it."""
+        """Ask the SLA engine what the missed commitments owe at ``at``, and record it: each
+        at its breach (or the last event, if later), owing what the engine owes at that
+        instant (K-06: a repeated breach counts the breaches up to it, not those after, so
+        a late check records what a timely one would have)."""
         private = self.__pydantic_private__
         assert private is not None
         commitments = private["_commitments"]
         report = evaluate(self.policy.sla, self.history, at)
         new = self
         system = Actor.system()
-        for metric, rule, names, rules, breached_at in owed(report, commitments,
-                                                             self.owed_metrics):
+        for metric, rule, now_names, now_rules, breached_at in owed(report, commitments,
+                                                                     self.owed_metrics):
             when = max(breached_at, new.updated_at)
+            names, rules = now_names, now_rules
+            if when < at:  # decided on the history and the breaches as they stood then
+                then = evaluate(self.policy.sla, new.history, when)
+                names, rules = next(((n, r) for m, _, n, r, _ in owed(then, commitments, ())
+                                     if m == metric), (names, rules))
             new = new._run("owe_remedy", when, system,
                            {"metric": metric, "rule": rule, "remedies": names,
                             "decided_by": rules, "breached_at": breached_at}, {})
@@ -400,12 +332,12 @@ class Complaint(Aggregate):
         if not low <= severity <= high:
             raise InvalidInputError(f"analyse: severity is outside the policy's scale, {low} "
                                     f"to {high} (K-03)")
-        _choice("analyse", "scope", scope, policy.scopes)
-        _choice("analyse", "urgency", urgency, policy.urgencies)
+        check_choice("analyse", "scope", scope, policy.scopes)
+        check_choice("analyse", "urgency", urgency, policy.urgencies)
         band = policy.band(severity)
-        priority, major, rule = policy.priority(
-            {"severity": severity, "scope": scope, "urgency": urgency, "nature": nature,
-             "severity_band": band, "channel": self.channel, "customer_tier": self.customer_tier})
+        state = self.__dict__
+        priority, major, rule = policy.assessed((severity, scope, urgency, nature, band,
+                                                 state["channel"], state["customer_tier"]))
         new = self._run("analyse", at, by, {
             "nature": nature, "severity": severity, "scope": scope, "urgency": urgency,
             "severity_band": band, "priority": priority, "major": major,
@@ -453,7 +385,7 @@ class Complaint(Aggregate):
         the business calendar; the complaint cannot close until a visit finds the customer
         satisfied (or cannot reach them).
         """
-        value = _satisfaction("feedback", satisfaction)
+        value = check_satisfaction("feedback", satisfaction)
         assert value is not None
         check_optional_text("feedback", "comment", comment)
         moment = check_time("feedback", at, self.updated_at, "complaint")
@@ -466,11 +398,17 @@ class Complaint(Aggregate):
             "effectiveness_check_due_at": self._effectiveness_due(moment) if satisfied
             else None}, {})
 
+    def _effectiveness_scheduled(self) -> bool:
+        """Whether an effectiveness check (P-04) is scheduled."""
+        for v in self.__dict__["return_visits"]:
+            if v[0] == "effectiveness_check" and v[3] == "scheduled":  # kind, status
+                return True
+        return False
+
     def _effectiveness_due(self, moment: datetime) -> datetime | None:
         """When a satisfied result made at ``moment`` has the effectiveness check fall due
         (P-04), unless one is already scheduled."""
-        if any(v.kind == "effectiveness_check" and v.status == "scheduled"
-               for v in self.return_visits):
+        if self._effectiveness_scheduled():
             return None
         return later(moment, self.policy.effectiveness_check_after)
 
@@ -488,7 +426,7 @@ class Complaint(Aggregate):
             raise InvalidInputError(
                 f"record_return_visit: outcome must be one of {', '.join(_OUTCOMES)} "
                 f"(got {type(outcome).__name__})")
-        value = _satisfaction("record_return_visit", satisfaction, optional=True)
+        value = check_satisfaction("record_return_visit", satisfaction, optional=True)
         policy = self.policy
         threshold = policy.second_visit_below
         if value is not None and (outcome == "unreachable"
@@ -525,9 +463,11 @@ class Complaint(Aggregate):
         """Close the complaint (结案): with the customer satisfied, or unreachable after the
         policy's attempts (recorded). The effectiveness check (P-04: default 30 days later) is
         scheduled by the satisfied result, or here when there was none."""
-        moment = check_time("close", at, self.updated_at, "complaint")
-        due = self._effectiveness_due(moment)
-        return self._run("close", moment, by, {
+        due = None
+        if not self._effectiveness_scheduled():  # dated here only when there was none
+            at = check_time("close", at, self.updated_at, "complaint")
+            due = later(at, self.policy.effectiveness_check_after)
+        return self._run("close", at, by, {
             "unreachable": bool(self.unreachable and not self.satisfied),
             "effectiveness_check_due_at": due}, {})
 
