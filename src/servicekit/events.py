@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import count
 from os import urandom
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
@@ -516,19 +516,37 @@ AnyEvent = Annotated[SerializeAsAny[Event], BeforeValidator(_any_event)]
 EVENT_TYPES: tuple[str, ...] = tuple(_REGISTRY)
 
 # The complaint's events are part of the vocabulary: registered whenever events are, so a
-# stored complaint history loads without importing servicekit.complaints.
-from servicekit._complaint_events import (  # noqa: E402 - they subclass Event, defined above
-    COMPLAINT_EVENT_TYPES,
-    ComplaintAcknowledged,
-    ComplaintAnalysed,
-    ComplaintClosed,
-    ComplaintEscalated,
-    ComplaintHandled,
-    ComplaintLoopClosed,
-    ComplaintReopened,
-    ComplaintWithdrawn,
-    FeedbackRecorded,
-    RemedyOwed,
-    ReturnVisitRecorded,
-    SolutionProposed,
-)
+# stored complaint history loads without importing servicekit.complaints. They subclass
+# Event, so their module imports this one: whichever of the two is imported first, the
+# other completes it, and the names below are read from it when first asked for.
+if TYPE_CHECKING:
+    from servicekit._complaint_events import (
+        COMPLAINT_EVENT_TYPES,
+        ComplaintAcknowledged,
+        ComplaintAnalysed,
+        ComplaintClosed,
+        ComplaintEscalated,
+        ComplaintHandled,
+        ComplaintLoopClosed,
+        ComplaintReopened,
+        ComplaintWithdrawn,
+        FeedbackRecorded,
+        RemedyOwed,
+        ReturnVisitRecorded,
+        SolutionProposed,
+    )
+
+from servicekit import _complaint_events  # noqa: E402
+
+#: the names this module lends from the complaint's (its ``__all__``: a test keeps them equal)
+_COMPLAINT_NAMES = frozenset({
+    "COMPLAINT_EVENT_TYPES", "ComplaintAcknowledged", "ComplaintAnalysed", "ComplaintClosed",
+    "ComplaintEscalated", "ComplaintHandled", "ComplaintLoopClosed", "ComplaintReopened",
+    "ComplaintWithdrawn", "FeedbackRecorded", "RemedyOwed", "ReturnVisitRecorded",
+    "SolutionProposed"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _COMPLAINT_NAMES:
+        return getattr(_complaint_events, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -338,3 +338,22 @@ def test_a_hundred_thousand_ids_for_one_instant_are_distinct() -> None:
     ids = {time_ordered_id(T0) for _ in range(100_000)}
     assert len(ids) == 100_000
     assert {uuid.UUID(i).int >> 80 for i in list(ids)[:1000]} == {_ms(T0)}
+
+
+@pytest.mark.parametrize("first", ["servicekit._complaint_events", "servicekit.events",
+                                   "servicekit.complaints", "servicekit.storage"])
+def test_the_complaint_events_load_whichever_module_is_imported_first(first: str) -> None:
+    """The complaint's events subclass Event and are registered by servicekit.events: either
+    module may be imported first (a tool that imports every module in turn found the order
+    that failed, issue 11), and servicekit.events lends exactly their public names."""
+    import subprocess
+    import sys
+
+    probe = (f"import {first}\n"
+             "import servicekit.events as E, servicekit._complaint_events as C\n"
+             "assert E._COMPLAINT_NAMES == set(C.__all__)\n"
+             "assert all(getattr(E, n) is getattr(C, n) for n in C.__all__)\n"
+             "assert set(C.COMPLAINT_EVENT_TYPES) <= set(E.event_types())\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
