@@ -45,6 +45,7 @@ from servicekit.engine import (
     check_time,
     created_state,
     may_start,
+    starts_process,
 )
 from servicekit.errors import InvalidInputError, PermissionDenied
 from servicekit.events import CaseStarted, Event, StatusChanged, time_ordered_id
@@ -80,15 +81,6 @@ def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
     return facts
 
 
-def _starts(ev: CaseStarted, process: ProcessDefinition) -> str | None:
-    if ev.process != process.name:
-        return "a case of another process"
-    initial = process.table.initial
-    if ev.state != initial:
-        return f"the {process.name} process starts in {initial!r}"
-    return None
-
-
 #: The case as data for the engine: every transition is recorded as a StatusChanged.
 CASE = AggregateKind(
     name="case",
@@ -96,7 +88,7 @@ CASE = AggregateKind(
     initial=_initial,
     facts=_guard_facts,
     mutators={StatusChanged: _moved},
-    start_check=_starts,
+    start_check=starts_process,
     owned=("fields",),
     status_key="state",
     since_key="state_since",

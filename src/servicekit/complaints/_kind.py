@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from servicekit._payload import frozen_dict
-from servicekit.engine import AggregateKind, CommandSpec
+from servicekit.engine import AggregateKind, CommandSpec, starts_process
 from servicekit.events import (
     CaseStarted,
     ComplaintAcknowledged,
@@ -321,27 +321,12 @@ def _initial(ev: CaseStarted, process: ProcessDefinition) -> dict[str, Any]:
     state["complaint_id"] = ev.stream_id
     state["customer_id"] = ev.customer_id or ""
     state["received_at"] = ev.at
-    for key in data:
-        if key in _P03:
-            state[key] = data[key]
-        else:  # the host's own data (rare): kept apart
-            state["fields"] = frozen_dict({k: v for k, v in data.items() if k not in _P03})
-            break
-    else:
-        state["fields"] = _NO_FIELDS
-    if state["fields"] is not _NO_FIELDS:
-        for key in _P03.intersection(data):
-            state[key] = data[key]
+    for key in _P03.intersection(data):
+        state[key] = data[key]
+    extra = {k: v for k, v in data.items() if k not in _P03} if len(data) > len(
+        _P03.intersection(data)) else None
+    state["fields"] = frozen_dict(extra) if extra else _NO_FIELDS  # the host's own data
     return state
-
-
-def _starts(ev: CaseStarted, process: ProcessDefinition) -> str | None:
-    if ev.process != process.name:
-        return "a case of another process"
-    initial = process.table.initial
-    if ev.state != initial:
-        return f"the {process.name} process starts in {initial!r}"
-    return None
 
 
 _HIDDEN = ("history", "fields", "return_visits", "remedies")
@@ -404,7 +389,7 @@ COMPLAINT = AggregateKind(
     facts=_guard_facts,
     commands={s.name: s for s in _SPECS},
     mutators=_MUTATORS,
-    start_check=_starts,
+    start_check=starts_process,
     # nothing owned: the host's fields are read-only from the start
     status_key="stage",
     since_key="stage_since",

@@ -40,6 +40,7 @@ from servicekit.engine._rules import (
     offered,
     refusal,
     starts,
+    starts_process,
 )
 from servicekit.engine._run import apply, created_state, execute, fold
 
@@ -66,4 +67,5 @@ __all__ = [
     "offered",
     "refusal",
     "starts",
+    "starts_process",
 ]

@@ -21,7 +21,7 @@ from servicekit._model import NameSet, ValueModel
 from servicekit._payload import freeze_json
 from servicekit.calendar import require_aware
 from servicekit.errors import InvalidInputError, PermissionDenied, TransitionRejected
-from servicekit.events import Event, StatusChanged
+from servicekit.events import CaseStarted, Event, StatusChanged
 from servicekit.processes import ProcessDefinition, TransitionDef
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "offered",
     "refusal",
     "starts",
+    "starts_process",
 ]
 
 _CUSTOMER = frozenset({"customer"})
@@ -196,6 +197,17 @@ def starts(roles: frozenset[str], own: bool, process: ProcessDefinition) -> bool
     """:func:`may_start` by the roles and whether the actor is the case's customer (what an
     event records: replay checks it)."""
     return own or bool(_staff_roles(roles, process))
+
+
+def starts_process(ev: CaseStarted, process: ProcessDefinition) -> str | None:
+    """Why a ``CaseStarted`` cannot start ``process`` (another process's, or not in its initial
+    state), or ``None``: the start check of every aggregate created by a ``CaseStarted``."""
+    if ev.process != process.name:
+        return "a case of another process"
+    initial = process.table.initial
+    if ev.state != initial:
+        return f"the {process.name} process starts in {initial!r}"
+    return None
 
 
 def refusal(candidates: Sequence[TransitionDef], roles: frozenset[str], own: bool,
