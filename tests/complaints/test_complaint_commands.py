@@ -733,3 +733,16 @@ def test_a_repository_update_runs_a_command_and_saves_only_what_it_added(
                                                       urgency="low", at=T0 + 2 * H,
                                                       by=AGENT))
     assert repository.get("CP-1") == updated  # nothing saved
+
+
+@pytest.mark.parametrize("given", [0, 1, 0.0, 1.0, 0.5])
+def test_the_ends_of_the_satisfaction_scale_are_accepted_as_int_or_float(given: Any) -> None:
+    """M-05 / M-16: satisfaction is a number from 0 to 1 inclusive; an int end of the scale is
+    a number too, and is kept as a float."""
+    c = feedback(satisfaction=given)(handling())
+    assert c.satisfaction == float(given) and type(c.satisfaction) is float
+    assert c.satisfied is (given >= 0.8)
+    if not c.satisfied:
+        v = visit(outcome="unsatisfied" if given < 0.8 else "satisfied",
+                  satisfaction=given)(c)
+        assert v.satisfaction == float(given) and type(v.satisfaction) is float

@@ -45,12 +45,11 @@ def default_complaint_policy() -> ComplaintPolicy:
     return _DEFAULTS["policy"]  # type: ignore[no-any-return]
 
 
-def _check_policy(command: str, policy: object) -> ComplaintPolicy | None:
+def _check_policy(command: str, policy: object) -> None:
     if policy is not None and not isinstance(policy, ComplaintPolicy):
         raise InvalidInputError(
             f"{command}: policy must be a ComplaintPolicy (got {type(policy).__name__})"
         )
-    return policy
 
 
 _SETUPS: dict[tuple[int, int],
@@ -108,12 +107,11 @@ def check_satisfaction(command: str, value: object, *, optional: bool = False) -
     return float(value)
 
 
-def check_choice(command: str, name: str, value: object, allowed: Sequence[str]) -> str:
+def check_choice(command: str, name: str, value: object, allowed: Sequence[str]) -> None:
+    """A text argument, and one of the policy's names when the policy lists some."""
     if allowed and value in allowed and type(value) is str:
-        return value  # one of the policy's (non-empty) names
+        return  # one of the policy's (non-empty) names
     check_text(command, name, value)
-    assert isinstance(value, str)
     if allowed and value not in allowed:
         raise InvalidInputError(f"{command}: {name} must be one of {', '.join(allowed)} "
                                 "(the policy's)")
-    return value
