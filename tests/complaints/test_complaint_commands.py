@@ -740,9 +740,11 @@ def test_the_ends_of_the_satisfaction_scale_are_accepted_as_int_or_float(given: 
     """M-05 / M-16: satisfaction is a number from 0 to 1 inclusive; an int end of the scale is
     a number too, and is kept as a float."""
     c = feedback(satisfaction=given)(handling())
-    assert c.satisfaction == float(given) and type(c.satisfaction) is float
+    assert c.satisfaction == float(given)
+    assert type(c.satisfaction) is float
     assert c.satisfied is (given >= 0.8)
     if not c.satisfied:
         v = visit(outcome="unsatisfied" if given < 0.8 else "satisfied",
                   satisfaction=given)(c)
-        assert v.satisfaction == float(given) and type(v.satisfaction) is float
+        assert v.satisfaction == float(given)
+        assert type(v.satisfaction) is float

@@ -110,9 +110,8 @@ def owed(report: SlaReport, commitments: Commitments, already: tuple[str, ...]
     out = []
     for metric, rule in commitments.rules.items():
         status = report.get(metric)
-        if metric in already or status is None or status.breached_at is None or (
-                status.state != "breached" and status.breached_cycles == 0):
-            continue
+        if metric in already or status is None or status.breached_at is None:
+            continue  # (a breached_at is only ever the breach of a clock now breached)
         remedy = by_metric.get(metric)
         names = () if remedy is None else tuple(str(r.get("remedy", ""))
                                                 for r in remedy.remedies)
@@ -126,13 +125,10 @@ def _starts_with_case(metric: Metric, process: str) -> bool:
     return any(s in ("CaseStarted", f"CaseStarted:{process}") for s in metric.start_on)
 
 
-def _stages(selectors: tuple[str, ...], states: set[str]) -> frozenset[str] | None:
-    out = set()
-    for selector in selectors:
-        if not selector.startswith(_ENTERING) or selector[len(_ENTERING):] not in states:
-            return None
-        out.add(selector[len(_ENTERING):])
-    return frozenset(out)
+def _stages(selectors: tuple[str, ...], states: set[str]) -> frozenset[str]:
+    """The stages of the process whose entering ``selectors`` select."""
+    return frozenset(s[len(_ENTERING):] for s in selectors
+                     if s.startswith(_ENTERING) and s[len(_ENTERING):] in states)
 
 
 def _table_sets(policy: SlaPolicy) -> set[str]:
@@ -147,17 +143,9 @@ def _table_sets(policy: SlaPolicy) -> set[str]:
     return names
 
 
-_CACHE: dict[tuple[int, int], tuple[SlaPolicy, ProcessDefinition, Commitments]] = {}
-
-
 def commitments_of(policy: SlaPolicy, process: ProcessDefinition) -> Commitments:
-    """The public commitments of complaints of ``process`` under ``policy`` (cached)."""
-    key = (id(policy), id(process))
-    found = _CACHE.get(key)
-    if found is not None and found[0] is policy and found[1] is process:
-        return found[2]
-    if len(_CACHE) >= 64:
-        _CACHE.clear()
+    """The public commitments of complaints of ``process`` under ``policy`` (the caller,
+    :func:`servicekit.complaints._checks.setup`, keeps them per pair)."""
     states = {s.id for s in process.states}
     deadline_rules = {s.id: s.deadline_rule for s in process.states}
     retargeted = _table_sets(policy)
@@ -168,12 +156,13 @@ def commitments_of(policy: SlaPolicy, process: ProcessDefinition) -> Commitments
             continue
         stops = _stages(metric.stop_on, states)
         cancels = _stages(metric.cancel_on, states)
-        rule = next((deadline_rules[s] for s in sorted(stops or ()) if deadline_rules[s]), "")
+        # the deadline's rule: that of a stage entering which stops the clock
+        rule = next((deadline_rules[s] for s in sorted(stops) if deadline_rules[s]), "")
         rules[metric.name] = rule
         if metric.target is None and metric.name not in retargeted:
             continue  # never has a target: never tracked, never breached
-        if (stops is None or cancels is None or metric.pausable or metric.target is None
-                or metric.name in retargeted
+        if (len(stops) < len(set(metric.stop_on)) or len(cancels) < len(set(metric.cancel_on))
+                or metric.pausable or metric.target is None or metric.name in retargeted
                 or not set(metric.start_on) <= {"CaseStarted", f"CaseStarted:{process.name}"}):
             exact.append(metric.name)
             continue
@@ -181,6 +170,4 @@ def commitments_of(policy: SlaPolicy, process: ProcessDefinition) -> Commitments
                                policy.calendar_for(metric.name), stops, cancels))
     finals = frozenset(s.id for s in process.states if s.final)
     shortest = min((c.target for c in fast), default=None)
-    found = (policy, process, Commitments(tuple(fast), tuple(exact), rules, finals, shortest))
-    _CACHE[key] = found
-    return found[2]
+    return Commitments(tuple(fast), tuple(exact), rules, finals, shortest)
