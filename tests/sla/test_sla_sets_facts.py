@@ -80,3 +80,21 @@ def test_a_priority_change_still_sets_the_priority() -> None:
     report = evaluate(policy, history, T0 + 9 * H)
     (remedy,) = report.remedies()
     assert remedy.decision.rule_ids == ("K-06:apology", "K-06:compensation")
+
+
+class Noted(Event):
+    """A host's event the SLA engine has no use for: it sets no fact."""
+
+    type: Literal["TestNoted"] = "TestNoted"
+
+
+def test_an_event_the_engine_does_not_read_retargets_nothing() -> None:
+    """Only an event that sets facts re-targets the running clocks: the explanation of a
+    history with an event the engine does not read says nothing of targets."""
+    policy = _policy()
+    report = evaluate(policy, [_started(severity=1), ev(Noted, T0 + H)], T0 + 3 * H)
+    assert report["fix"].target == 8 * H
+    assert "re-targeted" not in report.explain()
+    retargeted = evaluate(policy, [_started(severity=1), ev(Reassessed, T0 + H, severity=1)],
+                          T0 + 3 * H)
+    assert "fix: re-targeted to 8h from its start" in retargeted.explain()
