@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Self
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from servicekit._model import ValueModel
-from servicekit.errors import PolicyError, ServiceKitError
+from servicekit.errors import InvalidInputError, PolicyError, ServiceKitError
 from servicekit.rules import DecisionTable, Duration, not_negative
 from servicekit.sla import SlaPolicy
 
@@ -221,8 +221,13 @@ class ComplaintPolicy(ValueModel):
         severity_band, channel, customer_tier)``: the facts the K-02 table reads, remembered
         by their values (checked texts and an int)."""
         memo = self.__pydantic_private__["_assessed"]  # type: ignore[index]
-        found: tuple[str, bool, str | None] | None = memo.get(key)
+        found: tuple[str, bool, str | None] | None = (
+            memo.get(key) if type(key) is tuple else None)
         if found is None:
+            if type(key) is not tuple or len(key) != len(_ASSESSMENT):
+                raise InvalidInputError(
+                    f"assessed: key must be a tuple of the {len(_ASSESSMENT)} assessment facts "
+                    f"(got {type(key).__name__})")
             found = self.priority(dict(zip(_ASSESSMENT, key, strict=True)))
             if len(memo) >= _MEMO_LIMIT:
                 memo.clear()

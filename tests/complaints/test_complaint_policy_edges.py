@@ -245,3 +245,14 @@ def test_m05_one_unreachable_try_may_be_the_policys_limit() -> None:
     assert tried.close(at=T0 + 6 * H, by=SPECIALIST).closed_unreachable is True
     with pytest.raises(PolicyError):
         _policy(unreachable_attempts=0)
+
+
+def test_k02_assessed_refuses_a_key_that_is_not_the_seven_facts() -> None:
+    """``assessed`` takes the analysis's seven facts as a tuple: anything else is a typed
+    error naming the type, not a bare ``ValueError`` or ``TypeError``."""
+    policy = _policy(priority_table=_priority_table())
+    key = (5, "group", "high", "billing", "severe", "phone", None)
+    for bad_key in (key[:6], (*key, "extra"), list(key), None):
+        with pytest.raises(InvalidInputError, match="assessed: key must be a tuple"):
+            policy.assessed(bad_key)  # type: ignore[arg-type]
+    assert policy.assessed(key) == ("P1", True, "K-02:host-severe")
