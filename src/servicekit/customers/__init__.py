@@ -2,9 +2,13 @@
 
 ``rfm_table`` aggregates transactions per customer on the frame's own engine (pandas, polars,
 pyarrow, DuckDB, Dask, PySpark, through narwhals) or, for an iterable of records, in Python.
-See ``docs/customers.md``.
+``rfm_scores`` scores the table (quantile cut points, the R ``rfm`` package's, or fixed
+ones: ``rfm_thresholds`` shows them). See ``docs/customers.md``.
 """
 
 from servicekit.customers._rfm_table import RFM_COLUMNS, CustomerRfm, rfm_table
+from servicekit.customers._scores import CustomerScores, rfm_scores, rfm_thresholds
+from servicekit.customers._thresholds import RfmThresholds
 
-__all__ = ["RFM_COLUMNS", "CustomerRfm", "rfm_table"]
+__all__ = ["RFM_COLUMNS", "CustomerRfm", "CustomerScores", "RfmThresholds", "rfm_scores",
+           "rfm_table", "rfm_thresholds"]
