@@ -8,7 +8,17 @@ ones: ``rfm_thresholds`` shows them). See ``docs/customers.md``.
 
 from servicekit.customers._rfm_table import RFM_COLUMNS, CustomerRfm, rfm_table
 from servicekit.customers._scores import CustomerScores, rfm_scores, rfm_thresholds
+from servicekit.customers._segments import (
+    OTHERS,
+    R_RFM_SEGMENTS,
+    Segment,
+    SegmentedCustomer,
+    SegmentSummary,
+    rfm_segments,
+    segment_summary,
+)
 from servicekit.customers._thresholds import RfmThresholds
 
-__all__ = ["RFM_COLUMNS", "CustomerRfm", "CustomerScores", "RfmThresholds", "rfm_scores",
-           "rfm_table", "rfm_thresholds"]
+__all__ = ["OTHERS", "RFM_COLUMNS", "R_RFM_SEGMENTS", "CustomerRfm", "CustomerScores",
+           "RfmThresholds", "Segment", "SegmentSummary", "SegmentedCustomer", "rfm_scores",
+           "rfm_segments", "rfm_table", "rfm_thresholds", "segment_summary"]
