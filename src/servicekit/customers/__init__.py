@@ -18,7 +18,9 @@ from servicekit.customers._segments import (
     segment_summary,
 )
 from servicekit.customers._thresholds import RfmThresholds
+from servicekit.customers._tiers import Entitlements, Tier, TierDecision, TierLadder
 
 __all__ = ["OTHERS", "RFM_COLUMNS", "R_RFM_SEGMENTS", "CustomerRfm", "CustomerScores",
-           "RfmThresholds", "Segment", "SegmentSummary", "SegmentedCustomer", "rfm_scores",
-           "rfm_segments", "rfm_table", "rfm_thresholds", "segment_summary"]
+           "Entitlements", "RfmThresholds", "Segment", "SegmentSummary", "SegmentedCustomer",
+           "Tier", "TierDecision", "TierLadder", "rfm_scores", "rfm_segments", "rfm_table",
+           "rfm_thresholds", "segment_summary"]

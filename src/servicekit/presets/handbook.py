@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from servicekit.calendar import BusinessCalendar
 from servicekit.complaint_policy import ComplaintPolicy
+from servicekit.customers import Entitlements, Tier, TierLadder
 from servicekit.policy import Policy
 from servicekit.presets.processes import all_processes
 from servicekit.rules import DecisionTable, Rule
@@ -310,6 +311,51 @@ def complaint_policy(sla: SlaPolicy | None = None) -> ComplaintPolicy:
                     "effectiveness check",
         sla=sla or sla_policy(),
         priority_table=complaint_priority_table(),
+    )
+
+
+#: R-03: an individual's annual spend above which they are high value (strictly more), in yuan
+HIGH_VALUE_SPEND = 50_000
+#: R-07: no purchase for this many days or more makes a customer lapsed (servicekit's default)
+LAPSED_DAYS = 180
+
+
+def tier_ladder() -> TierLadder:
+    """The handbook's tier ladder (R-02 … R-07), first match wins, in this order:
+
+    * **A** (R-03, R-07): annual spend above 50,000 (``monetary`` over the default 365-day
+      window; strictly more), or the top RFM box (every score 5, the R package's Champions);
+      a dedicated owner (R-04) and 30 % of the service resources (R-06 优先级).
+    * **D** (R-07): no purchase for 180 days or more (a reactivation plan is due after 3 months
+      without interaction, R-05).
+    * **C** (R-02 exactly): R ≥ 30 days and F ≤ 3 purchases and M < 1,000; 20 % (R-06 潜力级:
+      standard process, mostly automated channels).
+    * **B**: every other customer; 50 % (R-06 核心级: regular return visits, priority slots).
+
+    Every number is policy: edit the conditions, or build another ladder.
+    """
+    return TierLadder(
+        name="handbook",
+        description="R-02 … R-07: A high value, D lapsed, C low value, B the rest",
+        tiers=(
+            Tier(name="A", rule="R-03",
+                 when=f"monetary > {HIGH_VALUE_SPEND} or "
+                      "(r_score == 5 and f_score == 5 and m_score == 5)",
+                 label="High value", label_zh="优先级",
+                 description="R-03 annual spend above 50,000, or the top RFM box (R-07)",
+                 entitlements=Entitlements(dedicated_owner=True, resource_share=0.3)),
+            Tier(name="D", rule="R-07", when=f"recency_days >= {LAPSED_DAYS}",
+                 label="Lapsed", label_zh="沉睡",
+                 description="R-07 no purchase for 180 days or more (R-05 reactivation)"),
+            Tier(name="C", rule="R-02",
+                 when="recency_days >= 30 and frequency <= 3 and monetary < 1000",
+                 label="Low value", label_zh="潜力级",
+                 description="R-02 R >= 30 days, F <= 3, M < 1000",
+                 entitlements=Entitlements(resource_share=0.2)),
+            Tier(name="B", rule="R-07", label="Core", label_zh="核心级",
+                 description="R-07 every other customer",
+                 entitlements=Entitlements(resource_share=0.5)),
+        ),
     )
 
 

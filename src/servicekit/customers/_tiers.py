@@ -1,0 +1,117 @@
+"""Tier ladders (issue 12; R-02 … R-07): ordered tiers, first match wins, with entitlements.
+
+A :class:`TierLadder` is data: each :class:`Tier` has a condition of the rule engine over the
+customer's facts (``recency_days``, ``frequency``, ``monetary``, ``r_score``, ``f_score``,
+``m_score``, ``rfm_code``, ``segment``, and whatever the host adds, such as the days since the
+last interaction), the catalog rule it implements, its labels and what the tier is entitled to
+(a dedicated owner, R-04; the SLA policy that applies; a share of the service resources, R-06;
+how often to visit). The last tier has no condition: every other customer. The ladder runs as a
+first-hit decision table, so every decision names the rule that decided and can explain itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from servicekit._model import ValueModel
+from servicekit.errors import InvalidInputError
+from servicekit.rules import Condition, Decision, DecisionTable, Rule
+
+__all__ = ["Entitlements", "Tier", "TierDecision", "TierLadder"]
+
+
+class Entitlements(ValueModel):
+    """What a tier is entitled to (R-04, R-06; every field optional)."""
+
+    dedicated_owner: bool = Field(default=False, description="R-04: a named account owner")
+    sla_policy: str | None = Field(default=None, description="the SLA policy that applies")
+    resource_share: float | None = Field(default=None, ge=0, le=1,
+                                         description="R-06: the share of service resources")
+    return_visit_every: timedelta | None = Field(default=None, description="visit cadence")
+
+
+class Tier(ValueModel):
+    """One rung of a ladder. ``when`` is a rule-engine condition (text or data form);
+    ``None`` only for the last tier, which takes every customer left."""
+
+    name: str = Field(min_length=1)
+    when: Condition | None = None
+    rule: str = Field(default="", description="the catalog rule it implements (R-03 …)")
+    label: str = ""
+    label_zh: str = ""
+    description: str = ""
+    entitlements: Entitlements = Entitlements()
+
+
+class TierDecision(ValueModel):
+    """The tier of one customer and why: the rule id of the tier that matched (the catch-all
+    tier's own ``rule``) and the decision table's trace."""
+
+    tier: str
+    rule: str
+    label: str
+    label_zh: str
+    entitlements: Entitlements
+    explanation: str
+
+
+class TierLadder(ValueModel):
+    """Ordered tiers, first match wins; the last is the catch-all (see the module)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    tiers: tuple[Tier, ...] = Field(min_length=2)
+    _table: DecisionTable | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _shape(self) -> TierLadder:
+        problems = []
+        names = [t.name for t in self.tiers]
+        if len(set(names)) != len(names):
+            problems.append("tier names must be unique")
+        if self.tiers[-1].when is not None:
+            problems.append("the last tier takes every customer left: it has no condition")
+        problems += [f"tiers[{i}] ({t.name}) needs a condition: only the last tier has none"
+                     for i, t in enumerate(self.tiers[:-1]) if t.when is None]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def table(self) -> DecisionTable:
+        """The ladder as a first-hit decision table (the catch-all is its default)."""
+        if self._table is None:
+            last = self.tiers[-1]
+            self._table = DecisionTable(
+                name=f"tiers:{self.name}", hit_policy="first",
+                rules=[Rule(id=t.rule or t.name, when=t.when, then={"tier": t.name},
+                            description=t.description) for t in self.tiers[:-1]],
+                default={"tier": last.name})
+        return self._table
+
+    def tier(self, name: str) -> Tier:
+        for t in self.tiers:
+            if t.name == name:
+                return t
+        raise InvalidInputError("ladder: no such tier")
+
+    def classify(self, customer: Any, **facts: Any) -> TierDecision:
+        """The tier of one customer: ``customer`` is a mapping of facts or a model (an
+        :class:`~servicekit.customers.CustomerRfm` or ``CustomerScores`` row); ``facts`` adds
+        or overrides some (``last_interaction_days=40``)."""
+        if hasattr(customer, "model_dump"):
+            base = customer.model_dump()
+        elif isinstance(customer, Mapping):
+            base = dict(customer)
+        else:
+            raise InvalidInputError(f"classify: expected a customer row or a mapping of facts "
+                                    f"(got {type(customer).__name__})")
+        decision: Decision = self.table.decide({**base, **facts})
+        chosen = self.tier(str(decision.value["tier"]))
+        return TierDecision(tier=chosen.name, rule=decision.rule_id or chosen.rule,
+                            label=chosen.label, label_zh=chosen.label_zh,
+                            entitlements=chosen.entitlements, explanation=decision.explain())
