@@ -102,20 +102,29 @@ def _check_frame(frame: Any) -> None:
 
 
 def _frame_counts(frame: Any) -> dict[str, tuple[list[float], list[int]]]:
+    """Each dimension's distinct values and their counts, in one query (a lazy frame's plan
+    runs once, not once per dimension)."""
     import narwhals as nw
 
     _check_frame(frame)
+    counted = nw.concat([
+        frame.group_by(d).agg(nw.len().alias("__n")).select(
+            nw.lit(i, dtype=nw.Int64).alias("__dimension"),
+            nw.col(d).cast(nw.Float64).alias("__value"), nw.col("__n").cast(nw.Int64))
+        for i, d in enumerate(DIMENSIONS)])
+    if isinstance(counted, nw.LazyFrame):
+        counted = counted.collect()
+    found: dict[str, list[tuple[float | None, int]]] = {d: [] for d in DIMENSIONS}
+    for i, value, n in counted.rows():
+        found[DIMENSIONS[i]].append((value, n))
     out = {}
-    for d in DIMENSIONS:
-        counted = frame.group_by(d).agg(nw.len().alias("__n"))
-        if isinstance(counted, nw.LazyFrame):
-            counted = counted.collect()
-        pairs = sorted(counted.rows(), key=lambda p: (p[0] is None, p[0]))
+    for d, pairs in found.items():
         if not pairs:
             raise InvalidInputError("rfm_scores: the RFM table has no customers")
-        if pairs[-1][0] is None or any(v != v for v, _ in pairs):  # noqa: PLR0124 - NaN
+        if any(v is None or v != v for v, _ in pairs):  # noqa: PLR0124 - NaN
             raise InvalidInputError(f"rfm_scores: column {d!r} has null or NaN values")
-        out[d] = ([float(v) for v, _ in pairs], [int(n) for _, n in pairs])
+        pairs.sort()
+        out[d] = ([float(v) for v, _ in pairs], [int(n) for _, n in pairs])  # type: ignore[arg-type]
     return out
 
 
