@@ -82,9 +82,7 @@ def _build(backend: str, columns: Columns, spark: Callable[[], Any]) -> Any:
     raise AssertionError(backend)
 
 
-@pytest.fixture(params=BACKENDS)
-def constructor(request: pytest.FixtureRequest) -> Constructor:
-    """Builds a test's input in each backend in turn (see the module docstring)."""
+def _constructor(request: pytest.FixtureRequest) -> Constructor:
     backend: str = request.param
 
     def spark() -> Any:
@@ -95,3 +93,15 @@ def constructor(request: pytest.FixtureRequest) -> Constructor:
 
     build.backend = backend  # type: ignore[attr-defined]
     return build
+
+
+@pytest.fixture(params=BACKENDS)
+def constructor(request: pytest.FixtureRequest) -> Constructor:
+    """Builds a test's input in each backend in turn (see the module docstring)."""
+    return _constructor(request)
+
+
+@pytest.fixture(params=[b for b in BACKENDS if b != "records"])
+def frame_constructor(request: pytest.FixtureRequest) -> Constructor:
+    """As ``constructor``, for the data-frame backends only (a test of the frame path)."""
+    return _constructor(request)

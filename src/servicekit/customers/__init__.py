@@ -18,9 +18,34 @@ from servicekit.customers._segments import (
     segment_summary,
 )
 from servicekit.customers._thresholds import RfmThresholds
-from servicekit.customers._tiers import Entitlements, Tier, TierDecision, TierLadder
+from servicekit.customers._tiers import (
+    Entitlements,
+    Tier,
+    TierDecision,
+    TieredCustomer,
+    TierLadder,
+    assign_tiers,
+)
 
-__all__ = ["OTHERS", "RFM_COLUMNS", "R_RFM_SEGMENTS", "CustomerRfm", "CustomerScores",
-           "Entitlements", "RfmThresholds", "Segment", "SegmentSummary", "SegmentedCustomer",
-           "Tier", "TierDecision", "TierLadder", "rfm_scores", "rfm_segments", "rfm_table",
-           "rfm_thresholds", "segment_summary"]
+__all__ = [
+    "OTHERS",
+    "RFM_COLUMNS",
+    "R_RFM_SEGMENTS",
+    "CustomerRfm",
+    "CustomerScores",
+    "Entitlements",
+    "RfmThresholds",
+    "Segment",
+    "SegmentSummary",
+    "SegmentedCustomer",
+    "Tier",
+    "TierDecision",
+    "TierLadder",
+    "TieredCustomer",
+    "assign_tiers",
+    "rfm_scores",
+    "rfm_segments",
+    "rfm_table",
+    "rfm_thresholds",
+    "segment_summary",
+]

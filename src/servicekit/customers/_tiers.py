@@ -18,10 +18,14 @@ from typing import Any
 from pydantic import Field, PrivateAttr, model_validator
 
 from servicekit._model import ValueModel
+from servicekit.customers._expressions import condition_expression
+from servicekit.customers._frames import as_frame, records_of
+from servicekit.customers._scores import CustomerScores
 from servicekit.errors import InvalidInputError
 from servicekit.rules import Condition, Decision, DecisionTable, Rule
 
-__all__ = ["Entitlements", "Tier", "TierDecision", "TierLadder"]
+__all__ = ["Entitlements", "Tier", "TierDecision", "TierLadder", "TieredCustomer",
+           "assign_tiers"]
 
 
 class Entitlements(ValueModel):
@@ -115,3 +119,44 @@ class TierLadder(ValueModel):
         return TierDecision(tier=chosen.name, rule=decision.rule_id or chosen.rule,
                             label=chosen.label, label_zh=chosen.label_zh,
                             entitlements=chosen.entitlements, explanation=decision.explain())
+
+
+class TieredCustomer(CustomerScores):
+    """A scored customer (and their segment, if they have one) with their tier."""
+
+    segment: str | None = None
+    tier: str
+    tier_rule: str
+
+
+def assign_tiers(scored: Any, *, ladder: TierLadder) -> Any:
+    """Add ``tier`` and ``tier_rule`` (the rule id of the tier that matched) to every customer
+    of ``scored`` (:func:`rfm_scores`' or :func:`rfm_segments`' result, a frame of any backend
+    or records), exactly as :meth:`TierLadder.classify` decides for one customer. On a frame
+    the ladder's conditions run as expressions on the frame's engine."""
+    if not isinstance(ladder, TierLadder):
+        raise InvalidInputError(f"assign_tiers: ladder must be a TierLadder "
+                                f"(got {type(ladder).__name__})")
+    frame = as_frame(scored, "assign_tiers")
+    if frame is None:
+        out = []
+        for i, row in enumerate(records_of(scored, "assign_tiers")):
+            if not isinstance(row, CustomerScores):
+                raise InvalidInputError(f"assign_tiers: row {i} is not a scored customer "
+                                        f"(got {type(row).__name__}; score it with rfm_scores)")
+            decision = ladder.classify(row)
+            out.append(TieredCustomer(**row.model_dump(), tier=decision.tier,
+                                      tier_rule=decision.rule))
+        return out
+    import narwhals as nw
+
+    schema = frame.collect_schema()
+    last = ladder.tiers[-1]
+    tier: Any = nw.lit(last.name, dtype=nw.String)
+    rule: Any = nw.lit(last.rule, dtype=nw.String)
+    for t in reversed(ladder.tiers[:-1]):
+        assert t.when is not None  # only the last tier has no condition (checked)
+        holds = condition_expression(t.when, schema, f"assign_tiers: tier {t.name}")
+        tier = nw.when(holds).then(nw.lit(t.name, dtype=nw.String)).otherwise(tier)
+        rule = nw.when(holds).then(nw.lit(t.rule or t.name, dtype=nw.String)).otherwise(rule)
+    return frame.with_columns(tier.alias("tier"), rule.alias("tier_rule")).to_native()
