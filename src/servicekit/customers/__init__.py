@@ -26,6 +26,7 @@ from servicekit.customers._tiers import (
     TierLadder,
     assign_tiers,
 )
+from servicekit.customers._value import clv, clv_factor, months_before, reactivation_due
 
 __all__ = [
     "OTHERS",
@@ -43,6 +44,10 @@ __all__ = [
     "TierLadder",
     "TieredCustomer",
     "assign_tiers",
+    "clv",
+    "clv_factor",
+    "months_before",
+    "reactivation_due",
     "rfm_scores",
     "rfm_segments",
     "rfm_table",
