@@ -21,10 +21,12 @@ from servicekit.customers._thresholds import RfmThresholds
 from servicekit.customers._tiers import (
     Entitlements,
     Tier,
+    TierChange,
     TierDecision,
     TieredCustomer,
     TierLadder,
     assign_tiers,
+    tier_changes,
 )
 from servicekit.customers._value import clv, clv_factor, months_before, reactivation_due
 
@@ -40,6 +42,7 @@ __all__ = [
     "SegmentSummary",
     "SegmentedCustomer",
     "Tier",
+    "TierChange",
     "TierDecision",
     "TierLadder",
     "TieredCustomer",
@@ -53,4 +56,5 @@ __all__ = [
     "rfm_table",
     "rfm_thresholds",
     "segment_summary",
+    "tier_changes",
 ]

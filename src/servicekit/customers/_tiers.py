@@ -24,8 +24,8 @@ from servicekit.customers._scores import CustomerScores
 from servicekit.errors import InvalidInputError
 from servicekit.rules import Condition, Decision, DecisionTable, Rule
 
-__all__ = ["Entitlements", "Tier", "TierDecision", "TierLadder", "TieredCustomer",
-           "assign_tiers"]
+__all__ = ["Entitlements", "Tier", "TierChange", "TierDecision", "TierLadder",
+           "TieredCustomer", "assign_tiers", "tier_changes"]
 
 
 class Entitlements(ValueModel):
@@ -69,6 +69,8 @@ class TierLadder(ValueModel):
     name: str = Field(min_length=1)
     description: str = ""
     tiers: tuple[Tier, ...] = Field(min_length=2)
+    ranking: tuple[str, ...] = Field(default=(), description=(
+        "the tiers from best to worst, for tier_changes (empty: the ladder's order)"))
     _table: DecisionTable | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -81,9 +83,16 @@ class TierLadder(ValueModel):
             problems.append("the last tier takes every customer left: it has no condition")
         problems += [f"tiers[{i}] ({t.name}) needs a condition: only the last tier has none"
                      for i, t in enumerate(self.tiers[:-1]) if t.when is None]
+        if self.ranking and sorted(self.ranking) != sorted(names):
+            problems.append("ranking must name every tier once")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def ranked(self) -> tuple[str, ...]:
+        """The tiers from best to worst."""
+        return self.ranking or tuple(t.name for t in self.tiers)
 
     @property
     def table(self) -> DecisionTable:
@@ -160,3 +169,60 @@ def assign_tiers(scored: Any, *, ladder: TierLadder) -> Any:
         tier = nw.when(holds).then(nw.lit(t.name, dtype=nw.String)).otherwise(tier)
         rule = nw.when(holds).then(nw.lit(t.rule or t.name, dtype=nw.String)).otherwise(rule)
     return frame.with_columns(tier.alias("tier"), rule.alias("tier_rule")).to_native()
+
+
+class TierChange(ValueModel):
+    """A customer who moved between tiers (what :func:`tier_changes` lists per record)."""
+
+    customer_id: str | int
+    tier_before: str
+    tier_after: str
+    change: str = Field(description="upgrade or downgrade")
+
+
+def tier_changes(before: Any, after: Any, *, ladder: TierLadder,
+                 customer: str = "customer_id") -> Any:
+    """The customers whose tier changed from ``before`` to ``after`` (two tiered tables of the
+    same kind: frames of one backend, or records), with ``change`` ``"upgrade"`` (to a better
+    tier of ``ladder.ranked``) or ``"downgrade"``; a tier the ladder does not name ranks after
+    all of its own. Customers in only one of them are not listed."""
+    if not isinstance(ladder, TierLadder):
+        raise InvalidInputError("tier_changes: ladder must be a TierLadder")
+    rank = {name: i for i, name in enumerate(ladder.ranked)}
+    old, new = as_frame(before, "tier_changes"), as_frame(after, "tier_changes")
+    if (old is None) != (new is None):
+        raise InvalidInputError("tier_changes: before and after must be of the same kind")
+    if old is None:
+        def tiers(rows: list[object]) -> dict[Any, str]:
+            out = {}
+            for r in rows:
+                get = r.get if isinstance(r, dict) else lambda k, r=r: getattr(r, k, None)
+                out[get(customer)] = str(get("tier"))
+            return out
+
+        was = tiers(records_of(before, "tier_changes"))
+        now = tiers(records_of(after, "tier_changes"))
+        last = len(rank)
+        return [TierChange(customer_id=c, tier_before=was[c], tier_after=now[c],
+                           change="upgrade" if rank.get(now[c], last) < rank.get(was[c], last)
+                           else "downgrade")
+                for c in sorted(was.keys() & now.keys(), key=str) if was[c] != now[c]]
+    import narwhals as nw
+
+    def ranked(frame: Any, suffix: str) -> Any:
+        if customer not in frame.collect_schema() or "tier" not in frame.collect_schema():
+            raise InvalidInputError(f"tier_changes: the tables need columns {customer!r} "
+                                    "and 'tier'")
+        position: Any = nw.lit(len(rank), dtype=nw.Int64)  # a tier not on the ladder: last
+        for name, i in rank.items():
+            position = nw.when(nw.col("tier") == name).then(nw.lit(i, dtype=nw.Int64)
+                                                            ).otherwise(position)
+        return frame.select(nw.col(customer), nw.col("tier").alias(f"tier_{suffix}"),
+                            position.alias(f"__rank_{suffix}"))
+
+    joined = ranked(old, "before").join(ranked(new, "after"), on=customer, how="inner")
+    moved = joined.filter(nw.col("tier_before") != nw.col("tier_after"))
+    change = nw.when(nw.col("__rank_after") < nw.col("__rank_before")).then(
+        nw.lit("upgrade", dtype=nw.String)).otherwise(nw.lit("downgrade", dtype=nw.String))
+    return moved.select(nw.col(customer), nw.col("tier_before"), nw.col("tier_after"),
+                        change.alias("change")).to_native()

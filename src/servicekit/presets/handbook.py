@@ -337,6 +337,7 @@ def tier_ladder() -> TierLadder:
     return TierLadder(
         name="handbook",
         description="R-02 … R-07: A high value, D lapsed, C low value, B the rest",
+        ranking=("A", "B", "C", "D"),
         tiers=(
             Tier(name="A", rule="R-03",
                  when=f"monetary > {HIGH_VALUE_SPEND} or "
