@@ -53,6 +53,7 @@ from servicekit._policy_text import (
 )
 from servicekit.calendar import BusinessCalendar
 from servicekit.complaint_policy import ComplaintPolicy
+from servicekit.customers import TierLadder
 from servicekit.errors import PolicyError, Problem, ServiceKitError
 from servicekit.processes import ProcessDefinition
 from servicekit.rules import DecisionTable
@@ -133,8 +134,12 @@ class Policy(ValueModel):
         default_factory=dict,
         description="complaint policies by name (K-02, K-03, K-06, M-05, P-04 thresholds)",
     )
+    tiers: dict[str, TierLadder] = Field(
+        default_factory=dict,
+        description="customer tier ladders by name (R-02 … R-07 conditions and entitlements)",
+    )
 
-    @field_validator("calendars", "tables", "sla", "processes", "complaints")
+    @field_validator("calendars", "tables", "sla", "processes", "complaints", "tiers")
     @classmethod
     def _read_only(cls, value: dict[str, Any]) -> dict[str, Any]:
         """The maps cannot change under the document (what ``to_json`` writes is what the host

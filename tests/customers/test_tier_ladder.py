@@ -88,3 +88,23 @@ def test_a_ladder_is_checked() -> None:
         TierLadder(name="x", tiers=(Tier(name="A", when="frequency > 1"), Tier(name="A")))
     with pytest.raises(InvalidInputError, match="classify"):
         LADDER.classify(42)
+
+
+def test_the_ladder_lives_in_the_policy_document() -> None:
+    """Every threshold is policy: the handbook document carries the ladder, and a ladder read
+    back from JSON (or edited there) decides as the one written."""
+    from servicekit.policy import Policy
+
+    document = handbook.policy()
+    assert document.tiers["handbook"] == LADDER
+    again = Policy.from_json(document.to_json())
+    assert again.tiers["handbook"] == LADDER
+    facts = {"recency_days": 30, "frequency": 3, "monetary": 999.99}
+    assert again.tiers["handbook"].classify(facts) == LADDER.classify(facts)
+    import json
+
+    data = json.loads(document.to_json())
+    c_tier = data["tiers"]["handbook"]["tiers"][2]
+    assert c_tier["when"]["all"][2] == {"field": "monetary", "op": "<", "value": 1000}
+    c_tier["when"]["all"][2]["value"] = 500  # R-02's M threshold, edited in the document
+    assert Policy.from_json(json.dumps(data)).tiers["handbook"].classify(facts).tier == "B"

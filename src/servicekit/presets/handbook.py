@@ -385,4 +385,5 @@ def policy() -> Policy:
         sla={"handbook": sla},
         processes=all_processes(),
         complaints={"handbook": complaint_policy(sla)},
+        tiers={"handbook": tier_ladder()},
     )
