@@ -115,6 +115,11 @@ def _frame_table(frame: Any, spec: _Spec, *, check_rows: bool) -> Any:
     if check_rows:
         _check_frame_rows(frame, customer, at, amount)
     zone = frame.collect_schema()[at].time_zone
+    # an eager polars frame runs the steps as one optimised lazy query (one pass, no copies
+    # between steps); other eager backends run step by step, as narwhals hands them
+    fused = isinstance(frame, nw.DataFrame) and frame.implementation.is_polars()
+    if fused:
+        frame = frame.lazy()
     try:
         local = as_of.astimezone(ZoneInfo(zone))
     except (ValueError, KeyError):  # a zone name zoneinfo does not know: compare in UTC
@@ -147,7 +152,7 @@ def _frame_table(frame: Any, spec: _Spec, *, check_rows: bool) -> Any:
         nw.col("first_purchase_at"),
         nw.col("last_purchase_at"),
     )
-    return table.to_native()
+    return (table.collect() if fused else table).to_native()
 
 
 def _check_frame_rows(frame: Any, customer: str, at: str, amount: str) -> None:

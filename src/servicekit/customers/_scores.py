@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field
 
 from servicekit.customers._frames import as_frame, records_of
@@ -101,7 +102,7 @@ def _check_frame(frame: Any) -> None:
                                 + " (an RFM table from rfm_table has them)")
 
 
-def _frame_counts(frame: Any) -> dict[str, tuple[list[float], list[int]]]:
+def _frame_counts(frame: Any) -> dict[str, tuple[Any, Any]]:
     """Each dimension's distinct values and their counts, in one query (a lazy frame's plan
     runs once, not once per dimension)."""
     import narwhals as nw
@@ -114,17 +115,19 @@ def _frame_counts(frame: Any) -> dict[str, tuple[list[float], list[int]]]:
         for i, d in enumerate(DIMENSIONS)])
     if isinstance(counted, nw.LazyFrame):
         counted = counted.collect()
-    found: dict[str, list[tuple[float | None, int]]] = {d: [] for d in DIMENSIONS}
-    for i, value, n in counted.rows():
-        found[DIMENSIONS[i]].append((value, n))
+    dims = counted["__dimension"].to_numpy()
+    values = counted["__value"].to_numpy().astype(np.float64, copy=False)
+    ns = counted["__n"].to_numpy()
     out = {}
-    for d, pairs in found.items():
-        if not pairs:
+    for i, d in enumerate(DIMENSIONS):
+        mask = dims == i
+        v, n = values[mask], ns[mask]
+        if not len(v):
             raise InvalidInputError("rfm_scores: the RFM table has no customers")
-        if any(v is None or v != v for v, _ in pairs):  # noqa: PLR0124 - NaN
+        if np.isnan(v).any():  # a null or NaN value (nulls come back as NaN here)
             raise InvalidInputError(f"rfm_scores: column {d!r} has null or NaN values")
-        pairs.sort()
-        out[d] = ([float(v) for v, _ in pairs], [int(n) for _, n in pairs])  # type: ignore[arg-type]
+        order = np.argsort(v, kind="stable")
+        out[d] = (v[order], n[order])
     return out
 
 
@@ -144,7 +147,7 @@ def _records(records: list[object]) -> list[CustomerRfm]:
     return out
 
 
-def _record_counts(records: list[object]) -> dict[str, tuple[list[float], list[int]]]:
+def _record_counts(records: list[object]) -> dict[str, tuple[Any, Any]]:
     rows = _records(records)
     out = {}
     for d in DIMENSIONS:

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field
 
 from servicekit._model import ValueModel
@@ -57,59 +58,41 @@ class RfmThresholds(ValueModel):
 def cuts_from_counts(values: Sequence[float], counts: Sequence[int], bins: int,
                      method: Method) -> tuple[float, ...]:
     """The cut points of one dimension from its distinct values (ascending) and how many
-    customers have each."""
+    customers have each (arrays of any length: the work is numpy's, not a Python loop)."""
+    v = np.asarray(values, dtype=np.float64)
+    ends = np.cumsum(np.asarray(counts, dtype=np.int64))  # customers up to each value
     if method == "r-rfm":
-        return _r_bins(values, counts, bins)
-    return _quantile_cuts(values, counts, bins)
+        return _r_bins(v, ends, bins)
+    return _quantile_cuts(v, ends, bins)
 
 
-def _quantile_cuts(values: Sequence[float], counts: Sequence[int], bins: int
-                   ) -> tuple[float, ...]:
+def _quantile_cuts(values: Any, ends: Any, bins: int) -> tuple[float, ...]:
     k = len(values)
     if k == 1:  # nothing to tell apart: every customer passes no cut (as in R)
         return (float(values[0]) + 1,) * (bins - 1)
     if k < bins:  # spread the distinct values over the scale
-        passed = [0 if k == 1 else math.floor((j * (bins - 1)) / (k - 1) + 0.5)
-                  for j in range(k)]
+        passed = [math.floor((j * (bins - 1)) / (k - 1) + 0.5) for j in range(k)]
         return tuple(float(values[next(j for j in range(k) if passed[j] >= i)])
                      for i in range(1, bins))
-    total = sum(counts)
-    below = 0
-    starts = []  # starts[j]: customers with a value below values[j]
-    for c in counts:
-        starts.append(below)
-        below += c
+    total = int(ends[-1])
+    starts = np.concatenate(([0], ends[:-1])) * bins  # customers below each value, x bins
     cuts: list[int] = []
-    j = 0
     for i in range(1, bins):
-        while j < k and starts[j] * bins < i * total:
-            j += 1
-        chosen = max(j, (cuts[-1] + 1) if cuts else 1)
-        chosen = min(chosen, k - (bins - i))
-        cuts.append(chosen)
+        first = int(np.searchsorted(starts, i * total, side="left"))  # first with >= i/bins
+        chosen = max(first, (cuts[-1] + 1) if cuts else 1)
+        cuts.append(min(chosen, k - (bins - i)))
     return tuple(float(values[j]) for j in cuts)
 
 
-def _order_statistic(values: Sequence[float], ends: Sequence[int], index: int) -> float:
+def _order_statistic(values: Any, ends: Any, index: int) -> float:
     """The ``index``-th (1-based) smallest customer value."""
-    lo, hi = 0, len(ends) - 1
-    while lo < hi:  # the first distinct value whose run ends at or past index
-        mid = (lo + hi) // 2
-        if ends[mid] >= index:
-            hi = mid
-        else:
-            lo = mid + 1
-    return float(values[lo])
+    return float(values[int(np.searchsorted(ends, index, side="left"))])
 
 
-def _r_bins(values: Sequence[float], counts: Sequence[int], bins: int) -> tuple[float, ...]:
+def _r_bins(values: Any, ends: Any, bins: int) -> tuple[float, ...]:
     """R's ``quantile(x, probs = seq(0, 1, length.out = bins + 1))`` without its ends, plus one
     (``rfm:::bins``), computed in R's order of operations."""
-    ends, running = [], 0
-    for c in counts:
-        running += c
-        ends.append(running)
-    n = running
+    n = int(ends[-1])
     by = 1 / bins  # seq(0, 1, length.out = bins + 1): from + (0:bins) * by
     out = []
     for i in range(1, bins):
