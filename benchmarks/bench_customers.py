@@ -10,7 +10,9 @@ servicekit's pipeline, ``rfm_table`` + ``rfm_scores`` (quintiles, ``method="quan
   servicekit faster;
 * **the same SQL on DuckDB**: ``GROUP BY`` and ``NTILE(5)``, plus the ladder as a ``CASE``;
   target: servicekit faster;
-* a wall time under ``TARGET_SECONDS`` seconds.
+* a wall time under ``TARGET_SECONDS`` seconds;
+* peak memory: the resident set's growth at its peak while the pipeline runs (Linux's
+  high-water mark, reset first), at most ``TARGET_MEMORY`` times the input frame.
 
 Information: the same servicekit call on Dask (8 partitions) and on PySpark (``local[2]``),
 collected, on the same data. The published Python ``rfm`` package is not measured: it fails
@@ -30,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from _harness import Row, cost_row, require, speedup_row, time_row
+from _harness import Row, Target, cost_row, require, speedup_row, time_row
 from bench_tickets import _Info
 
 NAME = "customers"
@@ -40,6 +42,7 @@ CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
 TARGET_VS_FLOOR = 1.5
 TARGET_SECONDS = 3.0
+TARGET_MEMORY = 3.0  # peak memory of the pipeline at most 3 x the input frame
 REPEAT = 3
 
 
@@ -142,6 +145,27 @@ FROM q
 """
 
 
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_memory(fn: Callable[[], object]) -> tuple[float, object]:
+    """The bytes the process's resident set grew by at its peak while ``fn`` ran (Linux:
+    the high-water mark is reset through /proc/self/clear_refs first)."""
+    import gc
+
+    gc.collect()
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+        refs.write("5")
+    before = _status_kb("VmRSS")
+    result = fn()
+    return (_status_kb("VmHWM") - before) * 1024.0, result
+
+
 def _best(fn: Callable[[], object], repeat: int = REPEAT) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -177,6 +201,10 @@ def run() -> list[Row]:
     _log(f"checked: {ours.height:,} customers, R/F/M equal to the floor's; tiers "
          + ", ".join(f"{t} {n:,}" for t, n in ours["tier"].value_counts().sort("tier").rows()))
 
+    grew, _ = peak_memory(lambda: servicekit_pipeline(frame))
+    size = frame.estimated_size()
+    _log(f"peak memory: the resident set grew by {grew / 1e6:,.0f} MB at most while the "
+         f"pipeline ran, {grew / size:.2f} x the {size / 1e6:,.0f} MB input frame")
     sk = _best(lambda: servicekit_pipeline(frame))
     fl = _best(lambda: polars_floor(frame))
     pdf = frame.to_pandas()
@@ -194,6 +222,8 @@ def run() -> list[Row]:
         speedup_row("customers: vs pandas groupby+qcut", sk, pa_, "pandas expert", 1.0),
         speedup_row("customers: vs DuckDB SQL (GROUP BY, NTILE)", sk, db, "DuckDB SQL", 1.0),
         time_row("customers: 10M transactions, wall time", sk, TARGET_SECONDS),
+        Row(f"customers: peak memory, {grew / 1e6:,.0f} MB over a {size / 1e6:,.0f} MB input",
+            sk, None, "input frame", grew / size, Target("max_ratio", TARGET_MEMORY)),
     ]
     info = _Info("max_ratio", 0.0)
     for label, native in (("Dask (8 partitions)", _dask(pdf)), ("PySpark local[2]", None)):
