@@ -34,6 +34,8 @@ def as_frame(data: object, command: str) -> Any | None:
             return None
         raise InvalidInputError(f"{command}: a data frame needs the frames extra "
                                 "(pip install servicekit[frames])") from None
+    if isinstance(data, (nw.DataFrame, nw.LazyFrame)):  # a narwhals frame already
+        return data
     frame = nw.from_native(data, pass_through=True)
     if frame is data:  # not a frame narwhals knows
         if isinstance(data, Iterable):
