@@ -12,6 +12,7 @@ started the first time a test asks for it.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -19,7 +20,11 @@ from typing import Any
 
 import pytest
 
-BACKENDS = ("records", "pandas", "polars", "pyarrow", "duckdb", "dask", "pyspark")
+ALL_BACKENDS = ("records", "pandas", "polars", "pyarrow", "duckdb", "dask", "pyspark")
+#: SERVICEKIT_TEST_BACKENDS="records,polars" narrows a local run (make mutate forks a process
+#: per mutant, and each would start its own JVM); CI and make test run every backend
+BACKENDS = tuple(b for b in os.environ.get("SERVICEKIT_TEST_BACKENDS", ",".join(ALL_BACKENDS))
+                 .split(",") if b in ALL_BACKENDS) or ALL_BACKENDS
 LAZY = frozenset({"duckdb", "dask", "pyspark"})
 
 Columns = dict[str, list[Any]]
