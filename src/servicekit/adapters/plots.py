@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from servicekit.customers._frames import as_frame, records_of
+from servicekit.customers._frames import as_frame, field_of, records_of
 from servicekit.errors import InvalidInputError
 
 __all__ = ["rfm_heatmap", "segment_bars", "tier_sizes"]
@@ -26,11 +26,7 @@ def _rows(data: Any, command: str, columns: tuple[str, ...]) -> list[tuple[Any, 
     """The ``columns`` of every row of a small table (a frame of any backend, or records)."""
     frame = as_frame(data, command)
     if frame is None:
-        out = []
-        for r in records_of(data, command):
-            get = r.get if isinstance(r, Mapping) else (lambda k, r=r: getattr(r, k, None))
-            out.append(tuple(get(c) for c in columns))
-        return out
+        return [tuple(field_of(r, c) for c in columns) for r in records_of(data, command)]
     import narwhals as nw
 
     missing = [c for c in columns if c not in frame.collect_schema()]

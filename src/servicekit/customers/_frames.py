@@ -16,7 +16,7 @@ from typing import Any
 
 from servicekit.errors import InvalidInputError, NaiveDatetimeError
 
-__all__ = ["as_frame", "check_columns", "epoch_us", "records_of"]
+__all__ = ["as_frame", "check_columns", "epoch_us", "field_of", "records_of"]
 
 
 def as_frame(data: object, command: str) -> Any | None:
@@ -75,6 +75,13 @@ def check_columns(command: str, frame: Any, *, ids: str, instants: str,
     if problems:
         error = NaiveDatetimeError if naive and len(problems) == 1 else InvalidInputError
         raise error(f"{command}: " + "; ".join(problems))
+
+
+def field_of(record: object, name: str) -> Any:
+    """A record's ``name``: a mapping's key or an object's attribute (``None`` when absent)."""
+    if isinstance(record, Mapping):
+        return record.get(name)
+    return getattr(record, name, None)
 
 
 def records_of(data: Iterable[object], command: str) -> list[Mapping[str, Any] | object]:

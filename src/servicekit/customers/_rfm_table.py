@@ -16,7 +16,6 @@ frame stays lazy), an iterable of records in Python. Both follow the same rules:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -25,7 +24,13 @@ from pydantic import Field
 
 from servicekit._model import ValueModel
 from servicekit.calendar import require_aware
-from servicekit.customers._frames import as_frame, check_columns, epoch_us, records_of
+from servicekit.customers._frames import (
+    as_frame,
+    check_columns,
+    epoch_us,
+    field_of,
+    records_of,
+)
 from servicekit.errors import InvalidInputError, NaiveDatetimeError
 
 __all__ = ["RFM_COLUMNS", "CustomerRfm", "rfm_table"]
@@ -172,12 +177,6 @@ def _check_frame_rows(frame: Any, customer: str, at: str, amount: str) -> None:
         raise InvalidInputError("rfm_table: " + "; ".join(nulls))
 
 
-def _field(record: object, name: str) -> object:
-    if isinstance(record, Mapping):
-        return record.get(name)
-    return getattr(record, name, None)
-
-
 def _records_table(records: list[object], spec: _Spec) -> list[CustomerRfm]:
     customer, at, amount, as_of, window = spec
     if not records:
@@ -187,7 +186,8 @@ def _records_table(records: list[object], spec: _Spec) -> list[CustomerRfm]:
     problems: list[str] = []
     naive = 0
     for i, record in enumerate(records):
-        who, when, value = _field(record, customer), _field(record, at), _field(record, amount)
+        who, when = field_of(record, customer), field_of(record, at)
+        value = field_of(record, amount)
         if who is None or not isinstance(who, (str, int)) or isinstance(who, bool):
             problems.append(f"row {i}: {customer!r} must be a string or an integer id "
                             f"(got {type(who).__name__})")

@@ -30,7 +30,6 @@ from servicekit.errors import InvalidInputError
 __all__ = ["CustomerScores", "rfm_scores", "rfm_thresholds"]
 
 _METHODS = ("quantile", "r-rfm")
-SCORE_COLUMNS = ("r_score", "f_score", "m_score", "rfm_code")
 
 
 class CustomerScores(CustomerRfm):

@@ -19,7 +19,7 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from servicekit._model import ValueModel
 from servicekit.customers._expressions import condition_expression
-from servicekit.customers._frames import as_frame, records_of
+from servicekit.customers._frames import as_frame, field_of, records_of
 from servicekit.customers._scores import CustomerScores
 from servicekit.errors import InvalidInputError
 from servicekit.rules import Condition, Decision, DecisionTable, Rule
@@ -196,8 +196,7 @@ def tier_changes(before: Any, after: Any, *, ladder: TierLadder,
         def tiers(rows: list[object]) -> dict[Any, str]:
             out = {}
             for r in rows:
-                get = r.get if isinstance(r, dict) else lambda k, r=r: getattr(r, k, None)
-                out[get(customer)] = str(get("tier"))
+                out[field_of(r, customer)] = str(field_of(r, "tier"))
             return out
 
         was = tiers(records_of(before, "tier_changes"))

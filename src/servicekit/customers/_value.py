@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from servicekit.calendar import require_aware
-from servicekit.customers._frames import as_frame, records_of
+from servicekit.customers._frames import as_frame, field_of, records_of
 from servicekit.errors import InvalidInputError
 
 __all__ = ["clv", "clv_factor", "months_before", "reactivation_due"]
@@ -105,10 +105,9 @@ def reactivation_due(customers: Any, *, as_of: datetime, tier: str = "D", months
     if frame is None:
         due = []
         for i, c in enumerate(records_of(customers, "reactivation_due")):
-            get = c.get if isinstance(c, dict) else lambda k, c=c: getattr(c, k, None)
-            if get("tier") != tier:
+            if field_of(c, "tier") != tier:
                 continue
-            last = get(column)
+            last = field_of(c, column)
             if last is not None and require_aware(last, f"reactivation_due: row {i}: "
                                                   f"{column}") > cutoff:
                 continue
