@@ -27,7 +27,7 @@ from servicekit.customers._thresholds import (
 )
 from servicekit.errors import InvalidInputError
 
-__all__ = ["CustomerScores", "rfm_scores", "rfm_thresholds"]
+__all__ = ["CustomerScores", "rfm_scores", "rfm_thresholds", "scored_records"]
 
 _METHODS = ("quantile", "r-rfm")
 
@@ -39,6 +39,16 @@ class CustomerScores(CustomerRfm):
     f_score: int = Field(ge=1)
     m_score: int = Field(ge=1)
     rfm_code: str
+
+
+def scored_records(data: Any, command: str) -> list[CustomerScores]:
+    """The records of ``data``, each a scored customer (from :func:`rfm_scores`), checked."""
+    rows = records_of(data, command)
+    for i, r in enumerate(rows):
+        if not isinstance(r, CustomerScores):
+            raise InvalidInputError(f"{command}: row {i} is not a scored customer "
+                                    f"(got {type(r).__name__}; score it with rfm_scores)")
+    return rows  # type: ignore[return-value]
 
 
 def _check_bins(bins: object) -> int:

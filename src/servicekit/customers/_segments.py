@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from servicekit._model import ValueModel
 from servicekit.customers._frames import as_frame, records_of
-from servicekit.customers._scores import CustomerScores
+from servicekit.customers._scores import CustomerScores, scored_records
 from servicekit.errors import InvalidInputError
 
 __all__ = [
@@ -105,10 +105,7 @@ def rfm_segments(scored: Any, *, segments: Sequence[Segment] = R_RFM_SEGMENTS) -
     frame = as_frame(scored, "rfm_segments")
     if frame is None:
         out = []
-        for i, r in enumerate(records_of(scored, "rfm_segments")):
-            if not isinstance(r, CustomerScores):
-                raise InvalidInputError(f"rfm_segments: row {i} is not a scored customer "
-                                        f"(got {type(r).__name__}; score it with rfm_scores)")
+        for r in scored_records(scored, "rfm_segments"):
             name = next((s.name for s in boxes if s.holds(r.r_score, r.f_score, r.m_score)),
                         OTHERS)
             out.append(SegmentedCustomer(**r.model_dump(include=set(CustomerScores.model_fields)),

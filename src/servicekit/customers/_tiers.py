@@ -20,7 +20,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from servicekit._model import ValueModel
 from servicekit.customers._expressions import condition_expression
 from servicekit.customers._frames import as_frame, field_of, records_of
-from servicekit.customers._scores import CustomerScores
+from servicekit.customers._scores import CustomerScores, scored_records
 from servicekit.errors import InvalidInputError
 from servicekit.rules import Condition, Decision, DecisionTable, Rule
 
@@ -149,10 +149,7 @@ def assign_tiers(scored: Any, *, ladder: TierLadder) -> Any:
     frame = as_frame(scored, "assign_tiers")
     if frame is None:
         out = []
-        for i, row in enumerate(records_of(scored, "assign_tiers")):
-            if not isinstance(row, CustomerScores):
-                raise InvalidInputError(f"assign_tiers: row {i} is not a scored customer "
-                                        f"(got {type(row).__name__}; score it with rfm_scores)")
+        for row in scored_records(scored, "assign_tiers"):
             decision = ladder.classify(row)
             out.append(TieredCustomer(**row.model_dump(), tier=decision.tier,
                                       tier_rule=decision.rule))
