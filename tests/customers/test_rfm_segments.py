@@ -25,9 +25,18 @@ def test_the_r_packages_segments_ship_in_its_order() -> None:
     assert [s.name for s in R_RFM_SEGMENTS] == [
         "Champions", "Potential Loyalist", "Loyal Customers", "Promising", "New Customers",
         "Can't Lose Them", "At Risk", "Need Attention", "About To Sleep", "Lost"]
-    champions, *_, lost = R_RFM_SEGMENTS
-    assert (champions.r, champions.f, champions.m) == ((5, 5), (5, 5), (5, 5))
-    assert (lost.r, lost.f, lost.m) == ((1, 1), (1, 5), (1, 5))
+    # rfm's R/rfm-segment.R example, its vectors as written there
+    recency_lower = (5, 3, 2, 3, 4, 1, 1, 1, 2, 1)
+    recency_upper = (5, 5, 4, 4, 5, 2, 2, 3, 3, 1)
+    frequency_lower = (5, 3, 2, 1, 1, 3, 2, 3, 1, 1)
+    frequency_upper = (5, 5, 4, 3, 3, 4, 5, 5, 3, 5)
+    monetary_lower = (5, 2, 2, 3, 1, 4, 4, 3, 1, 1)
+    monetary_upper = (5, 5, 4, 5, 5, 5, 5, 5, 4, 5)
+    assert [(s.r, s.f, s.m) for s in R_RFM_SEGMENTS] == [
+        ((rl, ru), (fl, fu), (ml, mu)) for rl, ru, fl, fu, ml, mu in zip(
+            recency_lower, recency_upper, frequency_lower, frequency_upper, monetary_lower,
+            monetary_upper, strict=True)]
+    assert Segment(name="any").holds(1, 99, 50)  # the default ranges hold every score
 
 
 def test_first_match_wins_and_the_rest_are_others(constructor: Any) -> None:
@@ -75,3 +84,9 @@ def test_bad_segments_are_refused() -> None:
         Segment(name="x", f=(0, 2))
     with pytest.raises(InvalidInputError, match="rfm_scores"):
         rfm_segments([{"customer_id": "a"}])
+    segmented = rfm_segments(rfm_scores([dict(zip(rfm_rows(), v, strict=True))
+                                         for v in zip(*rfm_rows().values(), strict=True)]))
+    with pytest.raises(InvalidInputError, match="segmented customers"):
+        segment_summary([*segmented, {"segment": "x"}])  # one row is not segmented
+    with pytest.raises(InvalidInputError, match="segmented customers"):
+        segment_summary([])
