@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from customer_frames import rows
 
+from frame_rows import rows
 from servicekit.customers import CustomerScores, assign_tiers
 from servicekit.customers._expressions import condition_expression
 from servicekit.errors import InvalidInputError, PolicyError

@@ -8,10 +8,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from customer_frames import rows
 from hypothesis import given
 from hypothesis import strategies as st
 
+from frame_rows import rows
 from servicekit.customers import clv, clv_factor, months_before, reactivation_due
 from servicekit.errors import InvalidInputError, NaiveDatetimeError
 

@@ -15,8 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from customer_frames import rows
-
+from frame_rows import rows
 from servicekit.customers import rfm_scores, rfm_segments, rfm_table
 
 DATA = Path(__file__).parent / "data" / "rfm_data_orders.rda"

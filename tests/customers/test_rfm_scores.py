@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from customer_frames import rows
 from hypothesis import given
 from hypothesis import strategies as st
 
+from frame_rows import rows
 from servicekit.customers import RfmThresholds, rfm_scores, rfm_thresholds
 from servicekit.customers._thresholds import cuts_from_counts
 from servicekit.errors import InvalidInputError

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from customer_frames import rows
 from test_rfm_scores import rfm_rows
 
+from frame_rows import rows
 from servicekit.customers import (
     OTHERS,
     R_RFM_SEGMENTS,

@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from customer_frames import rows
 
+from frame_rows import rows
 from servicekit.customers import CustomerRfm, rfm_table
 from servicekit.errors import InvalidInputError, NaiveDatetimeError, ServiceKitError
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from customer_frames import rows
 
+from frame_rows import rows
 from servicekit.customers import Tier, TierLadder, tier_changes
 from servicekit.errors import InvalidInputError, ServiceKitError
 from servicekit.presets import handbook

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from servicekit.customers._frames import as_frame, field_of, records_of
+from servicekit._frames import as_frame, field_of, records_of
 from servicekit.errors import InvalidInputError
 
 __all__ = ["rfm_heatmap", "segment_bars", "tier_sizes"]

@@ -22,15 +22,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from servicekit._model import ValueModel
-from servicekit.calendar import require_aware
-from servicekit.customers._frames import (
+from servicekit._frames import (
     as_frame,
     check_columns,
     epoch_us,
     field_of,
     records_of,
 )
+from servicekit._model import ValueModel
+from servicekit.calendar import require_aware
 from servicekit.errors import InvalidInputError, NaiveDatetimeError
 
 __all__ = ["RFM_COLUMNS", "CustomerRfm", "rfm_table"]

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from servicekit.customers._frames import as_frame, records_of
+from servicekit._frames import as_frame, records_of
 from servicekit.customers._rfm_table import CustomerRfm
 from servicekit.customers._thresholds import (
     DIMENSIONS,

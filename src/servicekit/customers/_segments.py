@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from servicekit._frames import as_frame, records_of
 from servicekit._model import ValueModel
-from servicekit.customers._frames import as_frame, records_of
 from servicekit.customers._scores import CustomerScores, scored_records
 from servicekit.errors import InvalidInputError
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from servicekit._frames import as_frame, field_of, records_of
 from servicekit._model import ValueModel
 from servicekit.customers._expressions import condition_expression
-from servicekit.customers._frames import as_frame, field_of, records_of
 from servicekit.customers._scores import CustomerScores, scored_records
 from servicekit.errors import InvalidInputError
 from servicekit.rules import Condition, Decision, DecisionTable, Rule

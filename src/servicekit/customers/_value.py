@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from servicekit._frames import as_frame, field_of, records_of
 from servicekit.calendar import require_aware
-from servicekit.customers._frames import as_frame, field_of, records_of
 from servicekit.errors import InvalidInputError
 
 __all__ = ["clv", "clv_factor", "months_before", "reactivation_due"]

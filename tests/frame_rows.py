@@ -1,10 +1,12 @@
-"""Shared pieces of the customer tests (issue 12): results of any backend as plain rows.
+"""Shared pieces of the frame tests (customers, issue 12; metrics, issue 13): results of any
+backend as plain rows.
 
-Import it by basename (``from customer_frames import rows``).
+Import it by basename (``from frame_rows import rows``).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +15,8 @@ __all__ = ["rows"]
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None  # pandas and Dask hold a null float as NaN
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime):

@@ -29,14 +29,14 @@ def as_frame(data: object, command: str) -> Any | None:
         return None  # a list, a tuple, a generator …: records
     try:
         import narwhals as nw
-    except ImportError:  # pragma: no cover - the frames extra is missing
+    except ImportError:  # the frames extra is missing
         if isinstance(data, Iterable):
             return None
         raise InvalidInputError(f"{command}: a data frame needs the frames extra "
                                 "(pip install servicekit[frames])") from None
     if isinstance(data, (nw.DataFrame, nw.LazyFrame)):  # a narwhals frame already
         return data
-    frame = nw.from_native(data, pass_through=True)
+    frame = nw.from_native(data, pass_through=True, allow_series=True)
     if frame is data:  # not a frame narwhals knows
         if isinstance(data, Iterable):
             return None

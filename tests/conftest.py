@@ -1,9 +1,9 @@
-"""The ``constructor`` fixture: every customer test runs once per input kind (issue 12).
+"""The ``constructor`` fixture: every frame test (customers, metrics) runs once per input kind.
 
 As narwhals' own ``tests/conftest.py`` does, a test receives a function that builds its input
 from plain columns (a dict of lists) in one backend: ``records`` (a list of dicts, worked in
 Python), ``pandas``, ``polars``, ``pyarrow`` (eager frames), ``duckdb``, ``dask`` and
-``pyspark`` (lazy frames). ``customer_frames.rows(result)`` turns any result back into plain
+``pyspark`` (lazy frames). ``frame_rows.rows(result)`` turns any result back into plain
 rows, so one assertion holds for every backend.
 
 PySpark runs on one session for the whole test run (``local[2]``, the session time zone UTC),
@@ -55,6 +55,9 @@ def _pandas(columns: Columns) -> Any:
     for name, values in columns.items():
         if values and all(isinstance(v, datetime) for v in values):
             frame[name] = pd.to_datetime(frame[name], utc=True)
+        present = [v for v in values if v is not None]
+        if present and all(isinstance(v, bool) for v in present):
+            frame[name] = frame[name].astype("boolean")  # pandas' nullable booleans
     return frame
 
 
