@@ -56,6 +56,7 @@ from servicekit.events import (
     TicketResolved,
     time_ordered_id,
 )
+from servicekit.metrics import first_contact_resolution
 from servicekit.processes import ProcessDefinition
 
 __all__ = [
@@ -77,13 +78,6 @@ def default_ticket_process() -> ProcessDefinition:
 
         _DEFAULT.append(ticket_process())
     return _DEFAULT[0]
-
-
-def _fcr(replies_at_first_resolution: int | None, reopens: int) -> bool | None:
-    """M-02: resolved with exactly one public agent reply and never reopened."""
-    if replies_at_first_resolution is None:
-        return None
-    return replies_at_first_resolution == 1 and reopens == 0
 
 
 # -- the ticket's own rules (live and in replay) -----------------------------------------------
@@ -160,8 +154,8 @@ def _guard_facts(state: Mapping[str, Any], host: Mapping[str, Any],
     # the ticket's own names are reserved in host fields, so the merge cannot shadow them
     facts = {**host, **state}
     del facts["history"]
-    facts["first_contact_resolution"] = _fcr(state["replies_at_first_resolution"],
-                                             state["reopens"])
+    facts["first_contact_resolution"] = first_contact_resolution(
+        state["replies_at_first_resolution"], state["reopens"])
     facts.update(arguments)
     facts["at"] = at
     return facts
@@ -246,10 +240,12 @@ class Ticket(Aggregate):
         """M-02 FCR: resolved with exactly one public agent reply and never reopened.
 
         ``None`` until the ticket is first resolved (a ticket cancelled unresolved stays
-        ``None``: it was not solved at all). Like Zendesk's "one-touch" tickets: a resolution
-        without any public reply is not first-contact resolution.
+        ``None``: it was not solved at all). Unlike Zendesk's "one-touch" tickets, a resolution
+        without any public reply is not first-contact resolution. The rule is
+        :func:`servicekit.metrics.first_contact_resolution`; the other vendors' definitions are
+        :func:`servicekit.metrics.fcr_from_tickets`'s.
         """
-        return _fcr(self.replies_at_first_resolution, self.reopens)
+        return first_contact_resolution(self.replies_at_first_resolution, self.reopens)
 
     @property
     def auto_close_due_at(self) -> datetime | None:
