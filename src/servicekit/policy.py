@@ -55,6 +55,7 @@ from servicekit.calendar import BusinessCalendar
 from servicekit.complaint_policy import ComplaintPolicy
 from servicekit.customers import TierLadder
 from servicekit.errors import PolicyError, Problem, ServiceKitError
+from servicekit.metrics import Targets
 from servicekit.processes import ProcessDefinition
 from servicekit.rules import DecisionTable
 from servicekit.rules._condition import MAX_POLICY_CONDITION_TEXT, condition_budget
@@ -139,7 +140,13 @@ class Policy(ValueModel):
         description="customer tier ladders by name (R-02 … R-07 conditions and entitlements)",
     )
 
-    @field_validator("calendars", "tables", "sla", "processes", "complaints", "tiers")
+    targets: dict[str, Targets] = Field(
+        default_factory=dict,
+        description="metric targets by name (M-01 … M-14 bounds, judged by their intervals)",
+    )
+
+    @field_validator("calendars", "tables", "sla", "processes", "complaints", "tiers",
+                     "targets")
     @classmethod
     def _read_only(cls, value: dict[str, Any]) -> dict[str, Any]:
         """The maps cannot change under the document (what ``to_json`` writes is what the host

@@ -18,6 +18,7 @@ from datetime import timedelta
 from servicekit.calendar import BusinessCalendar
 from servicekit.complaint_policy import ComplaintPolicy
 from servicekit.customers import Entitlements, Tier, TierLadder
+from servicekit.metrics import Target, Targets
 from servicekit.policy import Policy
 from servicekit.presets.processes import all_processes
 from servicekit.rules import DecisionTable, Rule
@@ -360,6 +361,42 @@ def tier_ladder() -> TierLadder:
     )
 
 
+def targets() -> Targets:
+    """The handbook's metric targets (rules catalog §5), each in its metric's unit.
+
+    M-01 CSAT ≥ 90 %, M-02 FCR ≥ 85 % (H3 §4 says 90 %: servicekit takes H4's 85 %), M-04
+    touchpoint score ≥ 4.5 of 5, M-06 AFRT ≤ 2 h, M-07 self-service ≥ 70 % and automation
+    ≥ 50 %, M-11 negative words ≤ 2 %, M-12 ≥ 500 survey answers per quarterly review, M-13
+    knowledge base updated within 15 days and FAQ accuracy ≥ 95 %, M-14 ≥ 100 interaction
+    records per agent per day. NPS has no target (M-03: named, never defined).
+    """
+    return Targets(
+        name="handbook",
+        description="Targets of the service handbooks (M-01 … M-14)",
+        targets=(
+            Target(metric="csat", rule="M-01", at_least=0.90,
+                   description="satisfied share (top-2 box)"),
+            Target(metric="fcr", rule="M-02", at_least=0.85,
+                   description="solved at the first contact"),
+            Target(metric="touchpoint", rule="M-04", at_least=4.5, unit="score",
+                   description="mean touchpoint score on 5 points"),
+            Target(metric="afrt", rule="M-06", at_most=7200, unit="seconds",
+                   description="average first response time"),
+            Target(metric="self_service_rate", rule="M-07", at_least=0.70),
+            Target(metric="automation_rate", rule="M-07", at_least=0.50),
+            Target(metric="negative_words", rule="M-11", at_most=0.02,
+                   description="agent messages with a negative word"),
+            Target(metric="survey_answers", rule="M-12", at_least=500, unit="count",
+                   description="survey answers per quarterly review"),
+            Target(metric="knowledge_base_age", rule="M-13", at_most=15, unit="days",
+                   description="days since the knowledge base was last updated"),
+            Target(metric="faq_accuracy", rule="M-13", at_least=0.95),
+            Target(metric="records_per_agent_day", rule="M-14", at_least=100, unit="count",
+                   description="interaction records per agent per day"),
+        ),
+    )
+
+
 def policy() -> Policy:
     """The handbook's defaults as one policy document (first part: calendars and tables).
 
@@ -386,4 +423,5 @@ def policy() -> Policy:
         processes=all_processes(),
         complaints={"handbook": complaint_policy(sla)},
         tiers={"handbook": tier_ladder()},
+        targets={"handbook": targets()},
     )
