@@ -14,28 +14,13 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from servicekit._frames import as_frame, field_of, records_of
+from servicekit._frames import as_frame
+from servicekit.adapters.plots._common import table_rows
 from servicekit.errors import InvalidInputError
 
 __all__ = ["rfm_heatmap", "segment_bars", "tier_sizes"]
 
 _METRICS = ("customers", "orders", "revenue", "share")
-
-
-def _rows(data: Any, command: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
-    """The ``columns`` of every row of a small table (a frame of any backend, or records)."""
-    frame = as_frame(data, command)
-    if frame is None:
-        return [tuple(field_of(r, c) for c in columns) for r in records_of(data, command)]
-    import narwhals as nw
-
-    missing = [c for c in columns if c not in frame.collect_schema()]
-    if missing:
-        raise InvalidInputError(f"{command}: no column {missing[0]!r}")
-    picked = frame.select(*columns)
-    if isinstance(picked, nw.LazyFrame):
-        picked = picked.collect()
-    return list(picked.rows())
 
 
 def rfm_heatmap(scored: Any, *, bins: int = 5) -> Figure:
@@ -46,10 +31,10 @@ def rfm_heatmap(scored: Any, *, bins: int = 5) -> Figure:
         import narwhals as nw
 
         cells = frame.group_by("r_score", "f_score").agg(nw.col("monetary").mean())
-        rows = _rows(cells, "rfm_heatmap", ("r_score", "f_score", "monetary"))
+        rows = table_rows(cells, "rfm_heatmap", ("r_score", "f_score", "monetary"))
     else:
         sums: dict[tuple[int, int], list[float]] = {}
-        for r, f, m in _rows(scored, "rfm_heatmap", ("r_score", "f_score", "monetary")):
+        for r, f, m in table_rows(scored, "rfm_heatmap", ("r_score", "f_score", "monetary")):
             cell = sums.setdefault((r, f), [0.0, 0])
             cell[0] += m
             cell[1] += 1
@@ -75,7 +60,7 @@ def segment_bars(summary: Any, *, metric: str = "customers") -> Figure:
     """One bar per segment of :func:`~servicekit.customers.segment_summary`'s table."""
     if metric not in _METRICS:
         raise InvalidInputError(f"segment_bars: metric must be one of {', '.join(_METRICS)}")
-    rows = _rows(summary, "segment_bars", ("segment", metric))
+    rows = table_rows(summary, "segment_bars", ("segment", metric))
     rows.sort(key=lambda r: -float(r[1]))
     fig = Figure(figsize=(7, 4))
     ax = fig.add_subplot()
@@ -98,7 +83,7 @@ def tier_sizes(snapshots: Mapping[str, Any], *, tiers: tuple[str, ...] = ("A", "
     labels = list(snapshots)
     counts = np.zeros((len(tiers), len(labels)))
     for j, label in enumerate(labels):
-        for (tier,) in _rows(snapshots[label], "tier_sizes", ("tier",)):
+        for (tier,) in table_rows(snapshots[label], "tier_sizes", ("tier",)):
             if tier in tiers:
                 counts[tiers.index(tier), j] += 1
     fig = Figure(figsize=(6, 4))
