@@ -20,6 +20,7 @@ no rows at all raise :class:`~servicekit.errors.InvalidInputError`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ class _Part:
 
     prefix: str
     column: str
+    flags: _Flags
     counts: dict[str, Any]
     sums: dict[str, Any] = field(default_factory=dict)
     columns: list[Any] = field(default_factory=list)
@@ -137,8 +139,12 @@ class _Flags:
         if self.boolean:
             return self.column if low == high == 1 else (
                 ~self.column if low == high == 0 else ~self.column.is_null())
+        if self.whole and self.float and high - low <= 100:
+            # one membership test instead of two comparisons and a whole-number check
+            values = range(math.ceil(low), math.floor(high) + 1)
+            return self.column.is_in([float(v) for v in values])
         # whole bounds as ints: an integer column compared with 1.0 is cast row by row
-        inside = (self.value >= _literal(low)) & (self.value <= _literal(high))
+        inside = self.value.is_between(_literal(low), _literal(high), closed="both")
         if self.whole and self.float:
             inside = inside & (self.value.round(0) == self.value)
         return inside
@@ -149,9 +155,19 @@ class _Flags:
 
     @property
     def missing(self) -> Any:
-        """Null, or NaN in a float column."""
+        """Null, or NaN in a float column (a flag per row)."""
         return self.column.is_null() | self.column.is_nan() if self.float else (
             self.column.is_null())
+
+    def missing_count(self, spark: bool) -> Any:
+        """The count of missing answers as one aggregation (nulls from the column's validity,
+        NaNs counted only in a float column)."""
+        import narwhals as nw
+
+        if self.float:  # one flag for both (two aggregations cost more)
+            flag = self.missing
+            return (flag.cast(nw.Int64) if spark else flag).sum()
+        return self.column.null_count()
 
 
 def _safe(n: Any, value: Any) -> Any:
@@ -217,10 +233,9 @@ def _csat_part(schema: Any, command: str, column: str, prefix: str, *, scale: ob
     import narwhals as nw
 
     p = prefix
-    part = _Part(prefix=p, column=column,
+    part = _Part(prefix=p, column=column, flags=flags,
                  counts={f"{p}n": flags.valid,
-                         f"{p}successes": flags.between(threshold, chosen.high),
-                         f"{p}missing": flags.missing},
+                         f"{p}successes": flags.between(threshold, chosen.high)},
                  sums={f"{p}total": nw.when(flags.valid).then(flags.value.cast(nw.Float64))},
                  order=tuple(p + c for c in CSAT_COLUMNS))
     _share_columns(part, method, z, confidence)
@@ -236,9 +251,11 @@ def _proportion_part(schema: Any, command: str, column: str, prefix: str, *, met
     method = check_method(method, command)
     flags = _Flags(schema, command, column, None)
     p = prefix
-    part = _Part(prefix=p, column=column,
-                 counts={f"{p}n": flags.valid, f"{p}successes": flags.between(1, 1),
-                         f"{p}missing": flags.missing},
+    # a boolean answer is valid whenever it is present: n is the rows less the missing ones
+    counts = {f"{p}successes": flags.between(1, 1)}
+    if not flags.boolean:
+        counts = {f"{p}n": flags.valid, **counts}
+    part = _Part(prefix=p, column=column, flags=flags, counts=counts,
                  order=tuple(p + c for c in PROPORTION_COLUMNS))
     _share_columns(part, method, z, confidence)
     return part
@@ -252,9 +269,9 @@ def _nps_part(schema: Any, command: str, column: str, prefix: str, *, method: st
         raise InvalidInputError(f"{command}: resamples must be a whole number ≥ 100")
     flags = _Flags(schema, command, column, scale_of("nps"))
     p = prefix
-    part = _Part(prefix=p, column=column,
+    part = _Part(prefix=p, column=column, flags=flags,
                  counts={f"{p}n": flags.valid, f"{p}promoters": flags.between(9, 10),
-                         f"{p}detractors": flags.between(0, 6), f"{p}missing": flags.missing},
+                         f"{p}detractors": flags.between(0, 6)},
                  order=tuple(p + c for c in NPS_COLUMNS))
     n = _col(f"{p}n")
     closed = "wald" if method == "bootstrap" else method
@@ -333,7 +350,10 @@ def _run(data: object, command: str, keys: list[str], values: list[str],
     counts = {name: flag for part in parts for name, flag in part.counts.items()}
     sums = {name: value for part in parts for name, value in part.sums.items()}
     rows = nw.len().alias("__rows")
+    missing = [f"{part.prefix}missing" for part in parts]
+    spark = kind is nw.Implementation.PYSPARK
     if kind in _elementary():
+        counts |= {f"{part.prefix}missing": part.flags.missing for part in parts}
         # pandas, pyarrow and Dask group only by plain aggregations: the flags become
         # columns first, then each is summed
         flagged = work.select(*keys, *(flag.fill_null(False).cast(nw.Int64).alias(name)
@@ -344,14 +364,20 @@ def _run(data: object, command: str, keys: list[str], values: list[str],
         flagged = work
         # polars and DuckDB sum booleans as they are (a cast costs polars half its time);
         # Spark's sum takes numbers only
-        spark = kind is nw.Implementation.PYSPARK
         aggregations = [rows, *((flag.cast(nw.Int64) if spark else flag).sum().alias(name)
                                 for name, flag in counts.items()),
+                        *(part.flags.missing_count(spark).alias(f"{part.prefix}missing")
+                          for part in parts),
                         *(value.sum().alias(name) for name, value in sums.items())]
     grouped = (flagged.group_by(keys).agg(*aggregations).sort(keys) if keys
                else flagged.select(*aggregations))
     # a sum over nulls only is null on SQL engines; DuckDB sums integers into HUGEINT
-    table = grouped.with_columns(*(nw.col(name).fill_null(0).cast(nw.Int64) for name in counts))
+    table = grouped.with_columns(*(nw.col(name).fill_null(0).cast(nw.Int64)
+                                   for name in dict.fromkeys([*counts, *missing])))
+    derived = [(nw.col("__rows") - nw.col(f"{part.prefix}missing")).cast(nw.Int64)
+               .alias(f"{part.prefix}n") for part in parts if f"{part.prefix}n" not in counts]
+    if derived:
+        table = table.with_columns(*derived)
     # what is neither counted nor missing is off the scale
     table = table.with_columns(*(
         (nw.col("__rows") - nw.col(f"{part.prefix}n") - nw.col(f"{part.prefix}missing"))
