@@ -186,3 +186,43 @@ def test_csat_and_nps_by_agree_with_the_scalar_path_on_any_answers(
         assert (r["value"], r["ci_low"], r["ci_high"]) == (ref.value, ref.ci_low, ref.ci_high)
         assert r["value"] is None or -100 <= r["value"] <= 100
         assert r["margin_of_error"] is None or math.isfinite(r["margin_of_error"])
+
+
+def test_m04_mean_by_is_the_scalar_mean_of_each_group_to_rounding(frame_constructor: Any) -> None:
+    """Touchpoint scores (M-04) or first response times in seconds (M-06): the mean, the
+    sample standard deviation and Student's t interval; null and NaN are missing."""
+    from servicekit.metrics import mean_by
+    from servicekit.metrics._mean import mean_result
+
+    data = {"touchpoint": ["call", "call", "call", "chat", "mail", "mail", "web", "web"],
+            "score": [4.0, 5.0, 3.5, 4.5, None, float("nan"), 1e4, 1e4 + 1]}
+    got = rows(mean_by(frame_constructor(data), "score", by="touchpoint", confidence=0.9))
+    assert [r["touchpoint"] for r in got] == ["call", "chat", "mail", "web"]
+    for r in got:
+        values = [v for t, v in zip(data["touchpoint"], data["score"], strict=True)
+                  if t == r["touchpoint"] and v is not None and not math.isnan(v)]
+        ref = mean_result(values, metric="touchpoint", confidence=0.9)
+        assert (r["n"], r["missing"]) == (ref.n, len(
+            [t for t in data["touchpoint"] if t == r["touchpoint"]]) - ref.n)
+        for name, expected in (("value", ref.value), ("std", ref.std),
+                               ("ci_low", ref.ci_low), ("ci_high", ref.ci_high)):
+            if expected is None:
+                assert r[name] is None
+            else:
+                assert r[name] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_survey_by_is_the_three_calls_in_one(frame_constructor: Any) -> None:
+    from servicekit.metrics import survey_by
+
+    data = frame_constructor(survey())
+    both = rows(survey_by(data, by="agent", csat="score", nps="nps", fcr="fcr"))
+    for prefix, alone in (("csat_", rows(csat_by(data, "score", by="agent"))),
+                          ("nps_", rows(nps_by(data, "nps", by="agent"))),
+                          ("fcr_", rows(fcr_by(data, "fcr", by="agent")))):
+        assert [{k[len(prefix):]: v for k, v in r.items() if k.startswith(prefix)}
+                | {"agent": r["agent"]} for r in both] == alone
+    with pytest.raises(InvalidInputError, match="at least one"):
+        survey_by(data, by="agent")
+    with pytest.raises(InvalidInputError, match="its own column"):
+        survey_by(data, by="agent", csat="score", nps="score")

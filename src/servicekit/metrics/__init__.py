@@ -5,7 +5,7 @@ to statsmodels'); ``meets(target)`` says "not enough data" while the interval st
 target; ``compare(a, b)`` tests two periods. See ``docs/metrics.md``.
 """
 
-from servicekit.metrics._by import csat_by, fcr_by, nps_by, proportion_by, survey_by
+from servicekit.metrics._by import csat_by, fcr_by, mean_by, nps_by, proportion_by, survey_by
 from servicekit.metrics._intervals import METHODS
 from servicekit.metrics._kpis import (
     CHINESE_NEGATIVE_WORDS,
@@ -74,6 +74,7 @@ __all__ = [
     "fcr_by",
     "fcr_from_tickets",
     "first_contact_resolution",
+    "mean_by",
     "negative_word_rate",
     "normalise",
     "nps",

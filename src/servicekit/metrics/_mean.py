@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from servicekit.metrics._beta import beta_ppf
 from servicekit.metrics._intervals import z_value
 from servicekit.metrics._results import Mean
 
-__all__ = ["mean_result", "t_quantile"]
+__all__ = ["mean_result", "t_quantile", "t_quantiles"]
 
 
 def t_quantile(p: float, df: float) -> float:
@@ -26,6 +27,14 @@ def t_quantile(p: float, df: float) -> float:
     x = float(beta_ppf(np.array([2 * tail]), np.array([df / 2]), np.array([0.5]))[0])
     t = math.sqrt(df * (1 - x) / x)
     return -t if p < 0.5 else t
+
+
+def t_quantiles(p: float, df: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """The ``p`` quantile (p > ½) of Student's t for each of the degrees of freedom ``df``."""
+    tail = 1 - p
+    x = beta_ppf(np.full(df.shape, 2 * tail), df / 2, np.full(df.shape, 0.5))
+    out: np.ndarray[Any, Any] = np.sqrt(df * (1 - x) / x)
+    return out
 
 
 def mean_result(values: Sequence[float], *, metric: str, missing: int = 0,
