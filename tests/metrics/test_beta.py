@@ -46,7 +46,10 @@ def test_the_quantile_inverts_the_distribution(params: list[tuple[float, float, 
     p, a, b = (np.array(column) for column in zip(*params, strict=True))
     x = beta_ppf(p, a, b)
     assert np.all((x >= 0) & (x <= 1))
-    np.testing.assert_allclose(beta_cdf(x, a, b), p, rtol=0, atol=1e-9)
+    # near 0 or 1 the distribution can climb more than 1e-9 within one float step of x: the
+    # inverse is then held to a few steps, the best a double can hold it to
+    steps = 4 * np.spacing(x) * scipy.stats.beta.pdf(x, a, b)
+    assert np.all(np.abs(beta_cdf(x, a, b) - p) <= 1e-9 + steps)
 
 
 @settings(max_examples=50, deadline=None)

@@ -57,9 +57,36 @@ def _continued_fraction(a: Floats, b: Floats, x: Floats) -> Floats:
     return h
 
 
+_LOG_SQRT_2PI = 0.918938533204672742
+
+
+def _stirling_correction(x: Floats) -> Floats:
+    """lgamma(x) − ((x − ½)·log x − x + log √(2π)) for x ≥ 10 (the Stirling series)."""
+    x2 = 1.0 / (x * x)
+    out: Floats = (1 / 12 - x2 * (1 / 360 - x2 * (1 / 1260 - x2 * (1 / 1680 - x2 / 1188)))) / x
+    return out
+
+
 def _log_beta(a: Floats, b: Floats) -> Floats:
-    result: Floats = _lgamma(a) + _lgamma(b) - _lgamma(a + b)
-    return result
+    """log B(a, b) without the cancellation of lgamma(a) + lgamma(b) − lgamma(a + b) at large
+    arguments (R's ``lbeta``: the large parts cancel analytically, the Stirling corrections
+    are small)."""
+    p = np.minimum(a, b)
+    q = np.maximum(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pq = p + q
+        ratio = p / pq
+        big_q = np.maximum(q, 10.0)
+        big_p = np.maximum(p, 10.0)
+        both = (-0.5 * np.log(q) + _LOG_SQRT_2PI + _stirling_correction(big_p)
+                + _stirling_correction(big_q) - _stirling_correction(np.maximum(pq, 10.0))
+                + (p - 0.5) * np.log(ratio) + q * np.log1p(-ratio))
+        one = (_lgamma(p) + _stirling_correction(big_q)
+               - _stirling_correction(np.maximum(pq, 10.0))
+               + p - p * np.log(pq) + (q - 0.5) * np.log1p(-ratio))
+    small: Floats = _lgamma(p) + _lgamma(q) - _lgamma(pq)
+    out: Floats = np.where(p >= 10, both, np.where(q >= 10, one, small))
+    return out
 
 
 def beta_cdf(x: Floats, a: Floats, b: Floats) -> Floats:

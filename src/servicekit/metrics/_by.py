@@ -49,6 +49,7 @@ from servicekit.metrics._intervals import (
 from servicekit.metrics._mean import t_quantiles
 from servicekit.metrics._nps import NPS_METHODS, bootstrap_interval, nps_closed_form
 from servicekit.metrics._scales import scale_of
+from servicekit.metrics._survey import check_seed
 
 __all__ = ["csat_by", "fcr_by", "mean_by", "nps_by", "proportion_by", "survey_by"]
 
@@ -138,6 +139,7 @@ def _nps_part(schema: Any, command: str, column: str, prefix: str, *, method: st
     method = check_method(method, command, NPS_METHODS)
     if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 100:
         raise InvalidInputError(f"{command}: resamples must be a whole number ≥ 100")
+    check_seed(seed, command)
     flags = Flags(schema, command, column, scale_of("nps"))
     p = prefix
     part = Part(prefix=p, column=column, flags=flags,

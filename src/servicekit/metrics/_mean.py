@@ -19,22 +19,29 @@ from servicekit.metrics._results import Mean
 __all__ = ["mean_result", "t_quantile", "t_quantiles"]
 
 
+def _t_from_beta(tail: np.ndarray[Any, Any], df: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """|t| whose two tails hold ``2·tail``: x = I⁻¹_{2·tail}(ν/2, ½) and t = √(ν(1 − x)/x);
+    near the median 1 − x is taken from its own quantile, I⁻¹_{1−2·tail}(½, ν/2), so its
+    digits are not lost to x ≈ 1."""
+    x = beta_ppf(2 * tail, df / 2, np.full(df.shape, 0.5))
+    y = beta_ppf(1 - 2 * tail, np.full(df.shape, 0.5), df / 2)
+    near = x > 0.5
+    out: np.ndarray[Any, Any] = np.where(near, np.sqrt(df * y / np.where(near, 1 - y, 1.0)),
+                                         np.sqrt(df * (1 - x) / np.where(near, 1.0, x)))
+    return out
+
+
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom."""
     if p == 0.5:
         return 0.0
-    tail = min(p, 1 - p)
-    x = float(beta_ppf(np.array([2 * tail]), np.array([df / 2]), np.array([0.5]))[0])
-    t = math.sqrt(df * (1 - x) / x)
+    t = float(_t_from_beta(np.array([min(p, 1 - p)]), np.array([float(df)]))[0])
     return -t if p < 0.5 else t
 
 
 def t_quantiles(p: float, df: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     """The ``p`` quantile (p > ½) of Student's t for each of the degrees of freedom ``df``."""
-    tail = 1 - p
-    x = beta_ppf(np.full(df.shape, 2 * tail), df / 2, np.full(df.shape, 0.5))
-    out: np.ndarray[Any, Any] = np.sqrt(df * (1 - x) / x)
-    return out
+    return _t_from_beta(np.full(df.shape, 1 - p), np.asarray(df, dtype=float))
 
 
 def mean_result(values: Sequence[float], *, metric: str, missing: int = 0,

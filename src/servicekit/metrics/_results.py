@@ -7,7 +7,11 @@ as "CSAT target met".
 
 from __future__ import annotations
 
+import math
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from servicekit.errors import InvalidInputError
 
 __all__ = ["Comparison", "Mean", "NpsResult", "Proportion", "verdict"]
 
@@ -18,6 +22,8 @@ def verdict(low: float | None, high: float | None, target: float, *,
     ``[low, high]`` against ``target``: met when the whole interval is on the target's good
     side (``≥ target``, or ``≤ target`` with ``at_most``), missed when the whole interval is on
     the other side, ``None`` when it straddles the target or there is no data."""
+    if isinstance(target, bool) or not isinstance(target, (int, float)) or math.isnan(target):
+        raise InvalidInputError("meets: the target must be a number")
     if low is None or high is None:
         return None
     if at_most:
@@ -64,6 +70,8 @@ class Proportion(_Result):
         >>> print(csat([5, 5, 4]).meets(0.90))      # 100 % of 3: not enough data
         None
         """
+        if not 0 <= target <= 1:
+            raise InvalidInputError("meets: a share's target is between 0 and 1 (90 % is 0.90)")
         return verdict(self.ci_low, self.ci_high, target, at_most=at_most)
 
     def __str__(self) -> str:
@@ -88,6 +96,8 @@ class NpsResult(_Result):
 
     def meets(self, target: float, *, at_most: bool = False) -> bool | None:
         """Whether the score meets ``target`` (−100 … 100), by the interval."""
+        if not -100 <= target <= 100:
+            raise InvalidInputError("meets: an NPS target is between -100 and 100")
         return verdict(self.ci_low, self.ci_high, target, at_most=at_most)
 
     def __str__(self) -> str:

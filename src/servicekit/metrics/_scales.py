@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from decimal import Decimal
 from numbers import Real
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from servicekit.errors import InvalidInputError, Problem
@@ -73,7 +75,8 @@ def scale_of(spec: object, command: str = "scale") -> Scale:
     ``"nps"`` (0–10), ``"5-point"`` …, or a :class:`Scale` itself."""
     if isinstance(spec, Scale):
         return spec
-    name = _ALIASES.get(spec, spec) if not isinstance(spec, bool) else None
+    name = (_ALIASES.get(spec, spec) if isinstance(spec, (int, str)) and not isinstance(spec, bool)
+            else None)
     if isinstance(name, str) and name in SCALES:
         return SCALES[name]
     raise InvalidInputError(f"{command}: unknown scale (expected one of 2, 5, 7, 10, 100, "
@@ -93,20 +96,33 @@ def normalise(score: float, scale: object) -> float:
     return chosen.normalise(float(score))
 
 
+def _is_boolean(value: object) -> bool:
+    """A Python or numpy boolean."""
+    return isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value: object) -> bool:
+    """A real number (int, float, Decimal, Fraction, numpy scalars), not a boolean."""
+    return not _is_boolean(value) and isinstance(value, (Real, Decimal))
+
+
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """``None``, pandas' ``NA``, or a NaN of any float type (numpy's float32 too)."""
+    if value is None or type(value).__name__ == "NAType":
+        return True
+    return _is_number(value) and math.isnan(float(value))  # type: ignore[arg-type]
 
 
 def _check(value: object, scale: Scale) -> str | None:
     """What is wrong with ``value`` as a score on ``scale`` (``None``: nothing); the text names
-    the type or the scale, never the value."""
-    if scale.name == "binary" and isinstance(value, bool):
+    the type or the scale, never the value (missing values are sorted out before)."""
+    if scale.name == "binary" and _is_boolean(value):
         return None
-    if isinstance(value, bool) or not isinstance(value, Real):
+    if not _is_number(value):
         return f"expected a number (got {type(value).__name__})"
-    number = float(value)
+    number = float(value)  # type: ignore[arg-type]
     if math.isnan(number):
-        return None
+        return "expected a number (got NaN)"
     if not scale.low <= number <= scale.high:
         return f"outside {scale.describe()}"
     if scale.whole and number != int(number):
@@ -163,7 +179,7 @@ def read_flags(data: object, command: str) -> tuple[int, int, int]:
     for i, value in enumerate(_items(data, command, "booleans")):
         if _is_missing(value):
             missing += 1
-        elif isinstance(value, bool) or (isinstance(value, Real) and value in (0, 1)):
+        elif _is_boolean(value) or (_is_number(value) and value in (0, 1)):
             n += 1
             successes += bool(value)
         else:

@@ -97,6 +97,7 @@ def nps(scores: Iterable[object], *, method: str = "wald", confidence: float = 0
     method = check_method(method, "nps", NPS_METHODS)
     if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 100:
         raise InvalidInputError("nps: resamples must be a whole number ≥ 100")
+    check_seed(seed, "nps")
     read = read_scores(scores, scale_of("nps"), "nps")
     promoters = sum(1 for v in read.values if v >= 9)
     detractors = sum(1 for v in read.values if v <= 6)
@@ -124,6 +125,11 @@ def nps_result(promoters: int, passives: int, detractors: int, *, missing: int =
                      detractors=detractors, missing=missing, margin_of_error=margin,
                      ci_low=max(low, -100.0), ci_high=min(high, 100.0),
                      confidence=confidence, method=method)
+
+
+def check_seed(seed: object, command: str) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidInputError(f"{command}: seed must be a whole number ≥ 0")
 
 
 def _upper_tail_p(z: float) -> float:
@@ -217,6 +223,15 @@ def _share(value: object, command: str, name: str) -> float:
     return float(value)
 
 
+def _answers(variance: float, z: float, margin: float, command: str) -> int:
+    """``variance · (z / margin)²`` rounded up (less a hair of float error), at least 1."""
+    ratio = z / margin
+    needed = variance * ratio * ratio if ratio < 1e100 else math.inf
+    if not math.isfinite(needed) or needed > 1e15:
+        raise InvalidInputError(f"{command}: the margin is too small for any survey")
+    return max(1, math.ceil(needed - 1e-9))
+
+
 def sample_size(margin: float, *, confidence: float = 0.95, proportion: float = 0.5) -> int:
     """How many answers give a share (CSAT, FCR) the margin of error ``margin`` (0–1):
     ⌈z²·p(1 − p)/margin²⌉, statsmodels' ``samplesize_confint_proportion`` rounded up; the
@@ -228,7 +243,7 @@ def sample_size(margin: float, *, confidence: float = 0.95, proportion: float = 
     z = z_value(confidence, "sample_size")
     e = _margin(margin, "sample_size", 1)
     p = _share(proportion, "sample_size", "proportion")
-    return max(1, math.ceil(p * (1 - p) * (z / e) ** 2 - 1e-9))
+    return _answers(p * (1 - p), z, e, "sample_size")
 
 
 def nps_sample_size(margin: float, *, confidence: float = 0.95, promoters: float = 0.5,
@@ -246,7 +261,7 @@ def nps_sample_size(margin: float, *, confidence: float = 0.95, promoters: float
     if p_p + p_d > 1:
         raise InvalidInputError("nps_sample_size: promoters and detractors add up to more "
                                 "than 1")
-    return max(1, math.ceil((p_p + p_d - (p_p - p_d) ** 2) * (z / e) ** 2 - 1e-9))
+    return _answers(p_p + p_d - (p_p - p_d) ** 2, z, e, "nps_sample_size")
 
 
 def _decimal(value: object, where: str, problems: list[Problem]) -> Decimal | None:
