@@ -46,6 +46,10 @@ class Target(ValueModel):
     def _one_bound(self) -> Target:
         if (self.at_least is None) == (self.at_most is None):
             raise ValueError("a target has exactly one of at_least and at_most")
+        if self.unit == "share" and not 0 <= self.bound <= 1:
+            raise ValueError("a share's target is between 0 and 1 (90 % is 0.90)")
+        if self.unit == "points" and not -100 <= self.bound <= 100:
+            raise ValueError("an NPS target is between -100 and 100")
         return self
 
     @property
