@@ -108,7 +108,9 @@ class ScorecardRow(BaseModel):
 
     metric: str
     rule: str
-    target: str
+    target: str = Field(description="the bound as people read it: ≥ 90 %, ≤ 2 h")
+    bound: float = Field(description="the bound, in the metric's unit")
+    at_most: bool = Field(default=False, description="the bound is an upper one")
     status: Status
     value: float | None
     n: int | None = None
@@ -143,7 +145,7 @@ class Scorecard(BaseModel):
 def _judge(target: Target, result: Result) -> ScorecardRow:
     at_most = target.at_most is not None
     row = {"metric": target.metric, "rule": target.rule, "target": target.describe(),
-           "unit": target.unit}
+           "bound": target.bound, "at_most": at_most, "unit": target.unit}
     if isinstance(result, (Proportion, NpsResult, Mean)):
         status: Status
         if result.n == 0 or result.value is None:
@@ -181,6 +183,7 @@ def scorecard(results: Mapping[str, Result], targets: Targets | Iterable[Target]
             rows.append(_judge(target, results[target.metric]))
         else:
             rows.append(ScorecardRow(metric=target.metric, rule=target.rule,
-                                     target=target.describe(), status="no data", value=None,
-                                     unit=target.unit))
+                                     target=target.describe(), bound=target.bound,
+                                     at_most=target.at_most is not None, status="no data",
+                                     value=None, unit=target.unit))
     return Scorecard(rows=tuple(rows))

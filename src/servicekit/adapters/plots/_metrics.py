@@ -12,7 +12,6 @@ blue for a trend's values and band, and one colour per verdict, :data:`STATUS_CO
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -368,25 +367,10 @@ _AXES: dict[str, tuple[float, str]] = {
     "share": (100.0, " %"), "seconds": (1 / 3600, " h"), "days": (1.0, " days"),
     "points": (1.0, ""), "score": (1.0, ""), "count": (1.0, ""),
 }
-#: Target.describe()'s text: "≥ 90 %", "≤ 2 h", "≤ 30 min", "≤ 15 days", "≥ 4.5"
-_TARGET_TEXT = re.compile(r"^(?P<sign>[≥≤]) (?P<number>[-+0-9.eE]+)(?: (?P<unit>%|h|min|days))?$")
-_TARGET_UNITS = {"share": {"%"}, "seconds": {"h", "min"}, "days": {"days"}}
-
-
 def _bound(row: ScorecardRow) -> float:
-    """The target of a row in the drawn unit (hours for seconds, % for a share), read back
-    from its text: a :class:`~servicekit.metrics.ScorecardRow` keeps the bound as text."""
-    found = _TARGET_TEXT.match(row.target)
-    unit = None if found is None else found["unit"]
-    if found is None or unit not in _TARGET_UNITS.get(row.unit, {None}):
-        raise InvalidInputError(f"scorecard_chart: the target of {row.metric!r} is not "
-                                "written as Target.describe() writes it")
-    try:
-        number = float(found["number"])
-    except ValueError:
-        raise InvalidInputError(f"scorecard_chart: the target of {row.metric!r} is not "
-                                "written as Target.describe() writes it") from None
-    return number / 60 if unit == "min" else number
+    """The target of a row in the drawn unit (hours for seconds, % for a share)."""
+    factor, _ = _AXES[row.unit]
+    return row.bound * factor
 
 
 def _shown(value: float, suffix: str) -> str:
