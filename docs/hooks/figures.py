@@ -1,7 +1,9 @@
-"""mkdocs hook: draws the customer figures of docs/customers.md before each build (issue 12).
+"""mkdocs hook: draws the figures of docs/customers.md (issue 12) and docs/metrics.md (issue 13)
+before each build.
 
-The figures come from ``examples/customer_tiers.py``'s seeded transactions through
-``servicekit.adapters.plots``, so the images show what the code draws today. They are written
+The figures come from the seeded data of ``examples/customer_tiers.py`` and
+``examples/metrics_report.py`` through ``servicekit.adapters.plots``, so the images show what
+the code draws today. They are written
 to ``docs/img/generated/`` (ignored by git), and only when their bytes change (``mkdocs
 serve`` would otherwise rebuild for ever).
 """
@@ -51,3 +53,20 @@ def on_pre_build(config: Any) -> None:
         quarters[moment.date().isoformat()] = assign_tiers(
             rfm_scores(rfm_table(tx, as_of=moment), bins=5), ladder=ladder)
     _write("customers-tiers.png", tier_sizes(quarters))
+    _metric_figures()
+
+
+def _metric_figures() -> None:
+    from servicekit.adapters.plots import csat_trend, nps_trend, scorecard_chart
+    from servicekit.metrics import csat, fcr, nps, scorecard, survey_by
+    from servicekit.presets import handbook
+
+    example = runpy.run_path(str(ROOT / "examples" / "metrics_report.py"))
+    answers = example["answers"]()
+    targets = handbook.targets()
+    table = survey_by(answers, by="month", csat="csat", nps="nps", fcr="fcr")
+    _write("metrics-csat.png", csat_trend(table, prefix="csat_", target=targets["csat"]))
+    _write("metrics-nps.png", nps_trend(table, prefix="nps_"))
+    quarter = {"csat": csat(answers["csat"]), "nps": nps(answers["nps"]),
+               "fcr": fcr(answers["fcr"]), "survey_answers": answers.height}
+    _write("metrics-scorecard.png", scorecard_chart(scorecard(quarter, targets)))

@@ -81,10 +81,17 @@ def _share_columns(part: Part, method: str, z: float, confidence: float) -> None
     """The value and interval columns of a share, closed-form or (beta) after collecting."""
     p = part.prefix
     n = col(f"{p}n")
-    k, n_f = float_col(f"{p}successes"), float_col(f"{p}n")
-    part.columns.append(safe(n, k / nonzero(n_f)).alias(f"{p}value"))
+    part.inputs += [float_col(f"{p}successes").alias(f"{p}__k"),
+                    nonzero(float_col(f"{p}n")).alias(f"{p}__n")]
+    k, n_f = col(f"{p}__k"), col(f"{p}__n")
+    part.columns.append(safe(n, k / n_f).alias(f"{p}value"))
     if method in CLOSED_FORM:
-        low, high = closed_form(method, k, nonzero(n_f), z, sqrt)
+        low, high = closed_form(method, k, n_f, z, sqrt)
+        if method == "wilson":  # exactly 0 and 1 at the ends, as the scalar path has them
+            import narwhals as nw
+
+            low = nw.when(k == 0.0).then(0.0).otherwise(low)
+            high = nw.when(k == n_f).then(1.0).otherwise(high)
         part.columns += [safe(n, low.clip(0.0, 1.0)).alias(f"{p}ci_low"),
                          safe(n, high.clip(0.0, 1.0)).alias(f"{p}ci_high")]
     else:
@@ -112,7 +119,7 @@ def _csat_part(schema: Any, command: str, column: str, prefix: str, *, scale: ob
                  order=tuple(p + c for c in CSAT_COLUMNS))
     _share_columns(part, method, z, confidence)
     n = col(f"{p}n")
-    part.columns.append(safe(n, col(f"{p}total") / nonzero(float_col(f"{p}n")))
+    part.columns.append(safe(n, col(f"{p}total") / col(f"{p}__n"))
                         .alias(f"{p}mean"))
     return part
 
@@ -148,9 +155,11 @@ def _nps_part(schema: Any, command: str, column: str, prefix: str, *, method: st
                  order=tuple(p + c for c in NPS_COLUMNS))
     n = col(f"{p}n")
     closed = "wald" if method == "bootstrap" else method
+    part.inputs += [float_col(f"{p}promoters").alias(f"{p}__p"),
+                    float_col(f"{p}detractors").alias(f"{p}__d"),
+                    nonzero(float_col(f"{p}n")).alias(f"{p}__n")]
     value, margin, low, high = nps_closed_form(
-        closed, float_col(f"{p}promoters"), float_col(f"{p}detractors"),
-        nonzero(float_col(f"{p}n")), z, sqrt=sqrt)
+        closed, col(f"{p}__p"), col(f"{p}__d"), col(f"{p}__n"), z, sqrt=sqrt)
     part.columns += [(n - col(f"{p}promoters") - col(f"{p}detractors")).alias(f"{p}passives"),
                      safe(n, value).alias(f"{p}value"),
                      safe(n, margin).alias(f"{p}margin_of_error")]

@@ -40,6 +40,10 @@ class Part:
     counts: dict[str, Any]
     #: name -> (expression, "sum" | "mean" | "std"): per-group statistics of values
     stats: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    #: columns computed first (the counts as floats, n never 0), which ``columns`` refer to
+    #: by name: an engine without common-subexpression elimination (Spark) then compiles a
+    #: small projection instead of every formula's copies of the same subexpressions
+    inputs: list[Any] = field(default_factory=list)
     columns: list[Any] = field(default_factory=list)
     post: Callable[[Arrays], dict[str, list[Any]]] | None = None
     order: tuple[str, ...] = ()
@@ -258,9 +262,10 @@ def run(data: object, command: str, keys: list[str], values: list[str],
     table = table.with_columns(*(
         (nw.col("__rows") - nw.col(f"{part.prefix}n") - nw.col(f"{part.prefix}missing"))
         .cast(nw.Int64).alias(f"{part.prefix}invalid") for part in parts))
-    columns = [c for part in parts for c in part.columns]
-    if columns:
-        table = table.with_columns(*columns)
+    for stage in ([c for part in parts for c in part.inputs],
+                  [c for part in parts for c in part.columns]):
+        if stage:
+            table = table.with_columns(*stage)
     order = [*keys, *(c for part in parts for c in part.order)]
     posts = [part.post for part in parts if part.post is not None]
     if posts:  # the interval columns of these parts come from numpy, after collecting

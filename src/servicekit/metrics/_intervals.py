@@ -8,7 +8,8 @@ Clopper–Pearson intervals are beta quantiles (``_beta``), computed with numpy.
 
 Every interval is clipped to 0–1. The rules, with statsmodels' names:
 
-* ``wilson`` (default): the score interval;
+* ``wilson`` (default): the score interval, exactly 0 at k = 0 and 1 at k = n (the formula
+  leaves a rounding error there);
 * ``agresti-coull`` (``agresti_coull``): Wald on ``z²/2`` added successes and failures;
 * ``jeffreys``: the beta(k + ½, n − k + ½) quantiles, as statsmodels leaves them (no special
   case at k = 0 or k = n);
@@ -83,6 +84,8 @@ def intervals(method: str, k: np.ndarray[Any, Any], n: np.ndarray[Any, Any],
     n = np.asarray(n, dtype=float)
     if method in CLOSED_FORM:
         low, high = closed_form(method, k, n, z, np.sqrt)
+        if method == "wilson":  # exactly 0 and 1 at the ends, as statsmodels has them
+            low, high = np.where(k == 0, 0.0, low), np.where(k == n, 1.0, high)
     else:
         tail = (1 - confidence) / 2
         if method == "jeffreys":
@@ -105,6 +108,8 @@ def interval(method: str, k: int, n: int, z: float,
         import math
 
         low, high = closed_form(method, float(k), float(n), z, math.sqrt)
+        if method == "wilson":  # exactly 0 and 1 at the ends, as statsmodels has them
+            low, high = (0.0 if k == 0 else low), (1.0 if k == n else high)
         return _clip(low), _clip(high)
     lows, highs = intervals(method, np.array([k]), np.array([n]), z, confidence)
     return float(lows[0]), float(highs[0])

@@ -12,6 +12,7 @@ live in the ``Policy`` document (``targets``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import ClassVar, Literal
 
@@ -46,6 +47,10 @@ class Target(ValueModel):
     def _one_bound(self) -> Target:
         if (self.at_least is None) == (self.at_most is None):
             raise ValueError("a target has exactly one of at_least and at_most")
+        if not math.isfinite(self.bound):
+            raise ValueError("a target's bound must be a finite number")
+        if self.unit in ("seconds", "days", "count") and self.bound < 0:
+            raise ValueError("a duration or a count cannot be negative")
         if self.unit == "share" and not 0 <= self.bound <= 1:
             raise ValueError("a share's target is between 0 and 1 (90 % is 0.90)")
         if self.unit == "points" and not -100 <= self.bound <= 100:
@@ -160,6 +165,11 @@ def _judge(target: Target, result: Result) -> ScorecardRow:
     if isinstance(result, bool) or not isinstance(result, (int, float)):
         raise InvalidInputError(f"scorecard: the result for {target.metric!r} is not a metric "
                                 f"result or a number (got {type(result).__name__})")
+    if math.isnan(result):  # a number not known: missing, as NaN answers are
+        return ScorecardRow(**row, status="no data", value=None)
+    if math.isinf(result) or (target.unit == "share" and not 0 <= result <= 1):
+        raise InvalidInputError(f"scorecard: the result for {target.metric!r} is off the "
+                                f"metric's range ({target.unit})")
     good = result <= target.bound if at_most else result >= target.bound
     return ScorecardRow(**row, status="met" if good else "missed", value=float(result))
 
@@ -174,11 +184,22 @@ def scorecard(results: Mapping[str, Result], targets: Targets | Iterable[Target]
     >>> card.of("met"), card.of("not enough data")
     (['csat'], ['fcr'])
     """
-    chosen = targets.targets if isinstance(targets, Targets) else tuple(targets)
+    if not isinstance(results, Mapping):
+        raise InvalidInputError("scorecard: results must be a mapping of metric name to result "
+                                f"(got {type(results).__name__})")
+    if isinstance(targets, Targets):
+        chosen = targets.targets
+    elif isinstance(targets, Iterable) and not isinstance(targets, (str, bytes, Mapping)):
+        chosen = tuple(targets)
+    else:
+        raise InvalidInputError("scorecard: targets must be Targets or Target values "
+                                f"(got {type(targets).__name__})")
+    if not all(isinstance(t, Target) for t in chosen):
+        raise InvalidInputError("scorecard: targets must be Target values")
+    if len({t.metric for t in chosen}) != len(chosen):
+        raise InvalidInputError("scorecard: two targets for one metric")
     rows = []
     for target in chosen:
-        if not isinstance(target, Target):
-            raise InvalidInputError("scorecard: targets must be Target values")
         if target.metric in results:
             rows.append(_judge(target, results[target.metric]))
         else:
