@@ -86,11 +86,13 @@ def test_bad_arguments_are_named_before_the_data_is_read() -> None:
 @pytest.mark.parametrize("bins", [9, 10])
 def test_the_code_joins_scores_with_a_dash_from_ten_scores_on(constructor: Any,
                                                               bins: int) -> None:
-    scored = rows(rfm_scores(constructor(LADDER), bins=bins))
+    cuts = {d: list(range(1, bins)) for d in ("recency_days", "frequency", "monetary")}
+    scored = rows(rfm_scores(constructor(LADDER), thresholds=cuts))
     join = "" if bins <= 9 else "-"
     assert [r["rfm_code"] for r in scored] == [
         join.join(map(str, (r["r_score"], r["f_score"], r["m_score"]))) for r in scored]
     assert max(r["f_score"] for r in scored) == bins
+    assert max(r["r_score"] for r in scored) == bins
 
 
 # -- fixed cut points ------------------------------------------------------------------------------
