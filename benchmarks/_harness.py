@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "Row",
@@ -26,6 +26,7 @@ __all__ = [
     "fmt_seconds",
     "interleaved_per_call",
     "machine_info",
+    "on_other_backend",
     "per_call",
     "print_table",
     "require",
@@ -216,3 +217,31 @@ def machine_info() -> str:
         f"python {platform.python_version()} ({sys.implementation.name}) on {platform.system()} "
         f"{platform.machine()}; CPU: {model}; usable cores (nproc): {cpus}"
     )
+
+
+def on_other_backend(kind: Literal["dask", "pyspark"], pdf: Any,
+                     pipeline: Callable[[Any], Any]) -> float:
+    """Seconds for ``pipeline`` on the pandas frame ``pdf`` made a Dask frame (8 partitions)
+    or a cached PySpark frame (``local[2]``, the session in UTC), its result collected. The
+    conversion is not timed."""
+    import narwhals as nw
+
+    if kind == "dask":
+        import dask.dataframe as dd
+
+        native = dd.from_pandas(pdf, npartitions=8)
+    else:
+        from pyspark.sql import SparkSession
+
+        spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+                 .config("spark.sql.session.timeZone", "UTC")
+                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                 .config("spark.driver.memory", "6g").getOrCreate())
+        spark.sparkContext.setLogLevel("ERROR")
+        native = spark.createDataFrame(pdf).cache()
+        native.count()
+    start = time.perf_counter()
+    out = nw.from_native(pipeline(native))
+    if isinstance(out, nw.LazyFrame):
+        out.collect()
+    return time.perf_counter() - start

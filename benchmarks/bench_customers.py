@@ -37,6 +37,7 @@ from _harness import (
     Target,
     cost_row,
     interleaved_per_call,
+    on_other_backend,
     per_call,
     require,
     speedup_row,
@@ -228,9 +229,9 @@ def run() -> list[Row]:
             sk, None, "input frame", grew / size, Target("max_ratio", TARGET_MEMORY)),
     ]
     info = _Info("max_ratio", 0.0)
-    for label, native in (("Dask (8 partitions)", _dask(pdf)), ("PySpark local[2]", None)):
+    for label, kind in (("Dask (8 partitions)", "dask"), ("PySpark local[2]", "pyspark")):
         try:
-            seconds = _other_backend(label, native, pdf)
+            seconds = on_other_backend(kind, pdf, servicekit_pipeline)
         except Exception as exc:
             _log(f"{label}: not measured ({type(exc).__name__})")
             continue
@@ -238,28 +239,3 @@ def run() -> list[Row]:
         rows.append(Row(f"customers on {label} ({seconds:.1f} s)", seconds, sk,
                         "servicekit on polars", seconds / sk, info))
     return rows
-
-
-def _dask(pdf: Any) -> Any:
-    import dask.dataframe as dd
-
-    return dd.from_pandas(pdf, npartitions=8)
-
-
-def _other_backend(label: str, native: Any, pdf: Any) -> float:
-    import narwhals as nw
-
-    if native is None:  # Spark
-        from pyspark.sql import SparkSession
-
-        spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-                 .config("spark.sql.session.timeZone", "UTC")
-                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-                 .config("spark.driver.memory", "6g").getOrCreate())
-        spark.sparkContext.setLogLevel("ERROR")
-        native = spark.createDataFrame(pdf).cache()
-        native.count()
-    start = time.perf_counter()
-    out = nw.from_native(servicekit_pipeline(native))
-    out.collect() if isinstance(out, nw.LazyFrame) else out
-    return time.perf_counter() - start

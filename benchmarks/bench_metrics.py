@@ -27,7 +27,16 @@ from typing import Any
 
 import numpy as np
 
-from _harness import Row, cost_row, interleaved_per_call, per_call, require, speedup_row, time_row
+from _harness import (
+    Row,
+    cost_row,
+    interleaved_per_call,
+    on_other_backend,
+    per_call,
+    require,
+    speedup_row,
+    time_row,
+)
 from bench_tickets import _Info
 
 NAME = "metrics"
@@ -147,9 +156,9 @@ def run() -> list[Row]:
         Row(f"metrics: csat_by+nps_by+fcr_by, three calls ({three:.2f} s)", three, sk,
             "survey_by", three / sk, _Info("max_ratio", 0.0)),
     ]
-    for label, native in (("Dask (8 partitions)", "dask"), ("PySpark local[2]", "spark")):
+    for label, kind in (("Dask (8 partitions)", "dask"), ("PySpark local[2]", "pyspark")):
         try:
-            seconds = _other_backend(native, pdf)
+            seconds = on_other_backend(kind, pdf, servicekit_survey)
         except Exception as exc:
             _log(f"{label}: not measured ({type(exc).__name__})")
             continue
@@ -157,26 +166,3 @@ def run() -> list[Row]:
         rows.append(Row(f"metrics on {label} ({seconds:.1f} s)", seconds, sk,
                         "servicekit on polars", seconds / sk, _Info("max_ratio", 0.0)))
     return rows
-
-
-def _other_backend(kind: str, pdf: Any) -> float:
-    import narwhals as nw
-
-    if kind == "dask":
-        import dask.dataframe as dd
-
-        native = dd.from_pandas(pdf, npartitions=8)
-    else:
-        from pyspark.sql import SparkSession
-
-        spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
-                 .config("spark.sql.session.timeZone", "UTC")
-                 .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-                 .config("spark.driver.memory", "6g").getOrCreate())
-        spark.sparkContext.setLogLevel("ERROR")
-        native = spark.createDataFrame(pdf).cache()
-        native.count()
-    start = time.perf_counter()
-    out = nw.from_native(servicekit_survey(native))
-    out.collect() if isinstance(out, nw.LazyFrame) else out
-    return time.perf_counter() - start
