@@ -39,6 +39,7 @@ __all__ = ["RFM_COLUMNS", "CustomerRfm", "rfm_table"]
 RFM_COLUMNS = ("customer_id", "recency_days", "frequency", "monetary", "first_purchase_at",
                "last_purchase_at")
 _DAY_SECONDS = 86_400
+_ONE_DAY = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 #: zone names of UTC itself (DuckDB's columns are in the connection's, Etc/UTC, and cannot be
@@ -227,8 +228,9 @@ def _records_table(records: list[object], spec: _Spec) -> list[CustomerRfm]:
         frequency, monetary, first, last = found[who]
         if frequency == 0:
             continue
-        seconds = (as_of - last).total_seconds()
-        out.append(CustomerRfm(customer_id=who, recency_days=int(seconds // _DAY_SECONDS),
+        # whole days by exact integer arithmetic (a float of seconds loses microseconds
+        # past 2**34 s, about 544 years, and would round up)
+        out.append(CustomerRfm(customer_id=who, recency_days=(as_of - last) // _ONE_DAY,
                                frequency=frequency, monetary=float(monetary),
                                first_purchase_at=first, last_purchase_at=last))
     return out
