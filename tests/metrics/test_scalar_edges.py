@@ -62,6 +62,9 @@ def test_an_interval_known_on_one_side_only_is_not_enough_data() -> None:
     assert verdict(0.85, None, 0.90, at_most=True) is None
     one_sided = Mean(metric="touchpoint", value=4.8, n=30, ci_low=4.6)
     assert one_sided.meets(4.5) is None
+    assert str(one_sided) == "TOUCHPOINT 4.8 (n = 30)"          # no half interval
+    assert str(Mean(metric="touchpoint", value=4.8, n=30, ci_high=5.0)) == \
+        "TOUCHPOINT 4.8 (n = 30)"
 
 
 def test_a_shares_target_is_0_to_1_so_90_percent_is_refused() -> None:
@@ -90,6 +93,15 @@ def comparison(p_value: float, confidence: float, difference: float = 0.1) -> Co
     return Comparison(metric="csat", a=0.8, b=0.8 - difference, difference=difference,
                       ci_low=difference - 0.05, ci_high=difference + 0.05, p_value=p_value,
                       confidence=confidence, test="pooled two-proportion z-test")
+
+
+def test_a_comparison_cannot_be_changed_after_the_test() -> None:
+    """A comparison is the verdict as computed: setting its p-value afterwards would make
+    ``significant`` and the words say what the data did not."""
+    c = comparison(0.3, 0.95)
+    with pytest.raises(ValueError, match="frozen"):
+        c.p_value = 0.001
+    assert c.significant is False
 
 
 def test_significant_is_p_strictly_below_1_minus_confidence() -> None:
