@@ -22,6 +22,7 @@ from servicekit.metrics import (
     Proportion,
     compare,
     csat,
+    normalise,
     nps,
     nps_result,
     servqual,
@@ -170,6 +171,14 @@ def test_m16_checked_scores_cannot_be_changed_after_the_check() -> None:
     with pytest.raises(ValueError, match="frozen"):
         read.values = (9.0,)
     assert (read.values, read.missing) == ((5.0, 4.0), 1)
+
+
+def test_m16_normalising_nan_is_refused_not_nan() -> None:
+    """M-16: ``normalise`` maps a score; NaN is no score (a missing answer is for the metrics
+    to count), so it is refused, as any float type's NaN."""
+    for value in (math.nan, np.float32("nan"), np.float64("nan")):
+        with pytest.raises(InvalidInputError, match=r"normalise: expected a number \(got NaN\)"):
+            normalise(value, 5)
 
 
 def test_m16_an_error_lists_five_problems_then_says_there_are_more() -> None:
