@@ -4,13 +4,14 @@ problems of the tickets after it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from servicekit.errors import InvalidInputError
-from servicekit.metrics import fcr_from_tickets
+from servicekit.metrics import backlog_age, fcr_from_tickets
 from servicekit.tickets import Actor, Ticket
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -21,6 +22,22 @@ AGENT = Actor(id="agent-li-0417", roles=frozenset({"agent"}))
 def bad(value: object) -> Any:
     """A value of the wrong type, passed on purpose."""
     return value
+
+
+@dataclass(frozen=True)
+class Record:
+    """A host's own ticket record: only the five attributes the metrics read."""
+
+    ticket_id: Any
+    customer_id: Any
+    category: Any
+    opened_at: Any
+    history: Any
+
+
+def record(t: Ticket, **changes: Any) -> Record:
+    return replace(Record(t.ticket_id, t.customer_id, t.category, t.opened_at, t.history),
+                   **changes)
 
 
 def opened(tid: str) -> Ticket:
@@ -63,3 +80,47 @@ def test_a_duplicate_ticket_does_not_hide_the_problems_after_it() -> None:
     assert [(p.loc, p.type) for p in caught.value.problems] == [
         ((1, "ticket_id"), "duplicate_ticket"), ((2,), "not_a_ticket"),
         ((3, "ticket_id"), "duplicate_ticket")]
+
+
+def test_a_host_record_without_customer_or_category_is_read() -> None:
+    """customer_id and category are "a string or None": a host's record without them is a
+    ticket (it simply cannot be a repeat), ticket_id is required."""
+    solved = (opened("T-1").reply(at=T0 + H, by=AGENT)
+              .resolve(at=T0 + 2 * H, by=AGENT, resolution="refunded"))
+    for changes in ({"category": None}, {"customer_id": None},
+                    {"customer_id": None, "category": None}):
+        r = fcr_from_tickets([record(solved, **changes)])
+        assert (r.successes, r.n, r.missing) == (1, 1, 0)
+    with pytest.raises(InvalidInputError):
+        fcr_from_tickets([record(solved, ticket_id=None)])
+
+
+def test_the_backlog_at_now_includes_what_happened_at_now() -> None:
+    """backlog_age: the status the last event *up to* now implies: a ticket resolved at
+    exactly now is no longer open; one microsecond before, it still is."""
+    t = opened("T-1").reply(at=T0 + H, by=AGENT).resolve(at=T0 + 2 * H, by=AGENT,
+                                                          resolution="refunded")
+    assert backlog_age([t], T0 + 2 * H).open == 0
+    before = backlog_age([t], T0 + 2 * H - timedelta(microseconds=1))
+    assert (before.open, before.oldest) == (1, 2 * H - timedelta(microseconds=1))
+
+
+def test_events_after_now_are_ignored_but_still_checked() -> None:
+    """A past backlog ignores later events, not their problems: an out-of-order event after
+    now is reported as it is without now."""
+    t = opened("T-1").reply(at=T0 + H, by=AGENT).reply(at=T0 + 2 * H, by=AGENT)
+    *start, second = t.history                  # created, replied and pending at 10:00
+    swapped = record(t, history=(start[0], second, *start[1:]))
+    for now in (T0 + 90 * timedelta(minutes=1), T0 + 3 * H):
+        with pytest.raises(InvalidInputError) as caught:
+            backlog_age([swapped], now)
+        assert [(p.loc, p.type) for p in caught.value.problems] == [
+            ((0, "history", 2), "out_of_order")]
+
+
+def test_a_backlog_cannot_be_changed_after_it_is_measured() -> None:
+    t = opened("T-1").reply(at=T0 + H, by=AGENT)
+    backlog = backlog_age([t], T0 + 3 * H)
+    assert (backlog.open, backlog.oldest) == (1, 3 * H)
+    with pytest.raises(ValueError, match="frozen"):
+        backlog.open = 0
