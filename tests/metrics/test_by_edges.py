@@ -41,9 +41,11 @@ def _groups(keys: list[str], values: list[Any]) -> dict[str, list[Any]]:
 
 #: "a" has no answer at all (and sorts first); "b" is 3 promoters, 1 passive, 2 detractors and
 #: "c" 7 passives, 6 detractors: counts whose bootstrap interval moves with the number of redraws
-#: and with the seed, so the defaults show
+#: and with the seed, so the defaults show; "d" is one passive and one detractor, answers all the
+#: same (no promoter, as many passives as detractors)
 BOOTSTRAP = {"a": [None, None, None], "b": [10.0, 9.0, 10.0, 8.0, 3.0, 0.0],
-             "c": [7.0, 8.0, 7.0, 8.0, 7.0, 8.0, 7.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}
+             "c": [7.0, 8.0, 7.0, 8.0, 7.0, 8.0, 7.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+             "d": [8.0, 0.0]}
 
 
 def _bootstrap_frame() -> dict[str, list[Any]]:
@@ -67,6 +69,7 @@ def test_m03_the_bootstrap_per_group_is_the_scalar_one_with_its_defaults(
         assert (s["nps_n"], s["nps_missing"], s["nps_value"], s["nps_ci_low"],
                 s["nps_ci_high"]) == expected
     assert alone[0]["ci_low"] is None
+    assert alone[3]["ci_low"] is not None
 
 
 @pytest.mark.parametrize("resamples", [99, 0, True, 100.0, "10000"])
@@ -92,6 +95,46 @@ def test_m03_one_hundred_redraws_are_enough() -> None:
     for r in got:
         ref = nps(BOOTSTRAP[r["agent"]], method="bootstrap", resamples=100, seed=7)
         assert (r["ci_low"], r["ci_high"]) == (ref.ci_low, ref.ci_high)
+
+
+# -- M-01: the satisfied threshold ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("satisfied", [1, 5])
+def test_m01_satisfied_may_be_either_end_of_the_scale(satisfied: int) -> None:
+    """Any score on the scale may be the lowest satisfied one, its ends too (1: every answer
+    is satisfied; 5: only the top box), in csat_by and survey_by as in the scalar csat."""
+    import polars as pl
+
+    scores = [5, 4, 3, 5, 1, 2, None]
+    frame = pl.DataFrame({"g": ["x"] * len(scores), "s": scores})
+    ref = csat(scores, satisfied=satisfied)
+    [r] = rows(csat_by(frame, "s", by="g", satisfied=satisfied))
+    [t] = rows(survey_by(frame, by="g", csat="s", satisfied=satisfied))
+    assert (r["successes"], r["value"], r["ci_low"], r["ci_high"]) == (
+        t["csat_successes"], t["csat_value"], t["csat_ci_low"], t["csat_ci_high"]) == (
+        ref.successes, ref.value, ref.ci_low, ref.ci_high)
+    just_off = 0.5 if satisfied == 1 else 5.5
+    with pytest.raises(InvalidInputError, match="satisfied must be a score"):
+        csat_by(frame, "s", by="g", satisfied=just_off)
+
+
+# -- shares: Wilson's ends ----------------------------------------------------------------------
+
+
+def test_m02_wilson_is_exactly_0_at_no_success_and_1_at_all_per_group(
+        frame_constructor: Any) -> None:
+    """As the scalar path (and statsmodels) has it: 0 of 10 has the lower bound 0.0, not the
+    formula's 2.8e-17, and 13 of 13 the upper bound 1.0, not 0.9999999999999999; so a target
+    of at most 0 % (or at least 100 %) is never missed on a share that reaches it."""
+    data = frame_constructor({"g": ["none"] * 10 + ["all"] * 13,
+                              "ok": [False] * 10 + [True] * 13})
+    got = {r["g"]: r for r in rows(fcr_by(data, "ok", by="g"))}
+    assert got["none"]["ci_low"] == 0.0
+    assert got["all"]["ci_high"] == 1.0
+    for g, (k, n) in (("none", (0, 10)), ("all", (13, 13))):
+        ref = fcr([True] * k + [False] * (n - k))
+        assert (got[g]["ci_low"], got[g]["ci_high"]) == (ref.ci_low, ref.ci_high)
 
 
 # -- the column types each metric takes ----------------------------------------------------------
