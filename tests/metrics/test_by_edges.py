@@ -159,6 +159,16 @@ def test_each_metric_refuses_a_column_of_the_wrong_type_naming_it(
         assert "secret" not in str(info.value)
 
 
+@pytest.mark.parametrize("by", ["", [""], [3], ["agent", 3]])
+def test_group_columns_are_named_by_non_empty_strings(by: object) -> None:
+    """by= names columns: an empty name or a number is refused as such, before any lookup."""
+    import polars as pl
+
+    frame = pl.DataFrame({"agent": ["a"], "score": [4.0]})
+    with pytest.raises(InvalidInputError, match="by must be column names"):
+        csat_by(frame, "score", by=by)  # type: ignore[arg-type]
+
+
 # -- M-02: yes/no answers written as numbers -----------------------------------------------------
 
 
