@@ -1,6 +1,7 @@
 """The edges of the metrics per group (issue 13): the bootstrap's defaults and its groups without
-answers, the column types each metric takes, yes/no answers written as 0 and 1, and scores that
-are fractions or lie on a scale wider than 100 points (survivors of the mutation run).
+answers, the satisfied threshold at the scale's ends, Wilson's exact ends, the group and answer
+column types each metric takes, yes/no answers written as 0 and 1, and scores that are fractions
+or lie on a scale wider than 100 points (survivors of the mutation run).
 
 Each frame test runs once per backend of the shared ``frame_constructor`` fixture and compares a
 row with ``==`` to the scalar result of its group's answers, as ``test_by.py`` does.
@@ -26,6 +27,7 @@ from servicekit.metrics import (
     nps,
     nps_by,
     proportion_by,
+    scale_of,
     survey_by,
 )
 
@@ -41,8 +43,8 @@ def _groups(keys: list[str], values: list[Any]) -> dict[str, list[Any]]:
 
 #: "a" has no answer at all (and sorts first); "b" is 3 promoters, 1 passive, 2 detractors and
 #: "c" 7 passives, 6 detractors: counts whose bootstrap interval moves with the number of redraws
-#: and with the seed, so the defaults show; "d" is one passive and one detractor, answers all the
-#: same (no promoter, as many passives as detractors)
+#: and with the seed, so the defaults show; "d" is one passive and one detractor (no promoter, as
+#: many passives as detractors: answers, however their counts combine)
 BOOTSTRAP = {"a": [None, None, None], "b": [10.0, 9.0, 10.0, 8.0, 3.0, 0.0],
              "c": [7.0, 8.0, 7.0, 8.0, 7.0, 8.0, 7.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
              "d": [8.0, 0.0]}
@@ -88,6 +90,7 @@ def test_m03_resamples_is_a_whole_number_of_at_least_100(resamples: object) -> N
 
 
 def test_m03_one_hundred_redraws_are_enough() -> None:
+    """The least number of redraws is taken, and redrawn with the seed given, as by nps."""
     import polars as pl
 
     got = rows(nps_by(pl.DataFrame(_bootstrap_frame()), "nps", by="agent",
@@ -216,12 +219,9 @@ def test_m16_scores_are_judged_by_their_scale_on_every_engine(frame_constructor:
     data = frame_constructor({"g": ["x"] * 7, **{name: values for name, (values, _, _)
                                                  in SCALED.items()}})
     for name, (values, scale, satisfied) in SCALED.items():
-        chosen = THOUSAND if scale is THOUSAND else None
-        low, high = (chosen.low, chosen.high) if chosen else (
-            (0, 100) if scale == "percent" else (1, 5))
-        whole = chosen is not None or scale == 5
-        valid = [v for v in values if v is not None and low <= v <= high
-                 and (not whole or v == int(v))]
+        chosen = scale_of(scale)
+        valid = [v for v in values if v is not None and chosen.low <= v <= chosen.high
+                 and (not chosen.whole or v == int(v))]
         ref = csat(valid, scale=scale, satisfied=satisfied)
         [r] = rows(csat_by(data, name, by="g", scale=scale, satisfied=satisfied))
         missing = values.count(None)
