@@ -7,6 +7,7 @@ SciPy within 1e-9; these inputs need more than that to tell a right answer from 
 from __future__ import annotations
 
 import math
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from servicekit.metrics import proportion
-from servicekit.metrics._beta import beta_ppf
+from servicekit.metrics._beta import beta_cdf, beta_ppf
 from servicekit.metrics._intervals import intervals, z_value
 
 
@@ -84,3 +85,12 @@ def test_the_median_of_a_symmetric_beta_is_one_half() -> None:
     assert beta_ppf(0.5, 2.0, 2.0) == 0.5
     np.testing.assert_allclose(beta_ppf(0.5, [0.5, 10.5, 1000.5], [0.5, 10.5, 1000.5]), 0.5,
                                rtol=0, atol=1e-14)
+
+
+def test_outside_0_1_the_distribution_is_0_or_1_without_a_warning() -> None:
+    """Below 0 it is 0, from 1 on it is 1, and nothing there is computed on the way: no
+    logarithm of a negative number, no floating-point warning for the caller."""
+    x = np.array([-1.0, 0.0, 1.0, 1.5, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(beta_cdf(x, 2.0, 3.0), [0.0, 0.0, 1.0, 1.0, 1.0])
