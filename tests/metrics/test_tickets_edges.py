@@ -4,11 +4,11 @@ problems of the tickets after it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from test_tickets_fcr import record
 
 from servicekit.errors import InvalidInputError
 from servicekit.metrics import backlog_age, fcr_from_tickets
@@ -22,22 +22,6 @@ AGENT = Actor(id="agent-li-0417", roles=frozenset({"agent"}))
 def bad(value: object) -> Any:
     """A value of the wrong type, passed on purpose."""
     return value
-
-
-@dataclass(frozen=True)
-class Record:
-    """A host's own ticket record: only the five attributes the metrics read."""
-
-    ticket_id: Any
-    customer_id: Any
-    category: Any
-    opened_at: Any
-    history: Any
-
-
-def record(t: Ticket, **changes: Any) -> Record:
-    return replace(Record(t.ticket_id, t.customer_id, t.category, t.opened_at, t.history),
-                   **changes)
 
 
 def opened(tid: str) -> Ticket:
