@@ -83,11 +83,6 @@ def float_col(name: str) -> Any:
     return nw.col(name).cast(nw.Float64)
 
 
-def is_missing(column: Any, dtype: Any) -> Any:
-    missing = column.is_null()
-    return missing | column.is_nan() if dtype.is_float() else missing
-
-
 def literal(bound: float) -> float | int:
     return int(bound) if float(bound).is_integer() else bound
 
