@@ -229,3 +229,42 @@ def test_m16_scores_are_judged_by_their_scale_on_every_engine(frame_constructor:
             ref.n, ref.successes, missing, len(values) - len(valid) - missing), name
         assert (r["value"], r["mean"], r["ci_low"], r["ci_high"]) == (
             ref.value, ref.mean, ref.ci_low, ref.ci_high), name
+
+
+# -- edges of one answer column on one engine ----------------------------------------------------
+
+
+def test_m03_a_negative_zero_is_a_zero_on_every_engine(frame_constructor: Any) -> None:
+    """−0.0 (what a sign flip or a rounding leaves) is the score 0, a detractor, and not an
+    invalid answer: pyarrow's membership test would not match it against 0.0."""
+    values = [-0.0, 0.0, 10.0, 9.0, 7.0]
+    data = frame_constructor({"g": ["x"] * 5, "score": values})
+    ref = nps(values)
+    [r] = rows(nps_by(data, by="g"))
+    assert (r["n"], r["promoters"], r["detractors"], r["invalid"]) == (
+        5, ref.promoters, ref.detractors, 0)
+    [c] = rows(csat_by(data, by="g", scale=11))
+    assert (c["n"], c["invalid"]) == (5, 0)
+
+
+def test_m01_booleans_with_a_missing_answer_on_every_engine(frame_constructor: Any) -> None:
+    """A nullable boolean column (pandas' and Dask's ``boolean``) with a missing answer: the
+    missing one is counted as missing, the mean is the share of the others."""
+    values = [True, None, False, True]
+    data = frame_constructor({"g": ["x"] * 4, "ok": values})
+    [r] = rows(csat_by(data, "ok", by="g", scale="binary"))
+    ref = csat([True, False, True], scale="binary")
+    assert (r["n"], r["successes"], r["missing"], r["invalid"]) == (3, 2, 1, 0)
+    assert (r["value"], r["mean"]) == (ref.value, ref.mean)
+
+
+@pytest.mark.parametrize(("satisfied", "successes"), [(0.5, 2), (0.25, 2), (1, 2), (0, 3)])
+def test_m01_a_fractional_threshold_on_booleans(frame_constructor: Any, satisfied: float,
+                                                successes: int) -> None:
+    """On the binary scale a threshold of ½ means "yes": a boolean is 0 or 1, so only the
+    answers at or above the threshold count, as for the scalar csat."""
+    values = [True, False, True]
+    data = frame_constructor({"g": ["x"] * 3, "ok": values})
+    [r] = rows(csat_by(data, "ok", by="g", scale="binary", satisfied=satisfied))
+    ref = csat(values, scale="binary", satisfied=satisfied)
+    assert (r["n"], r["successes"]) == (3, successes) == (ref.n, ref.successes)

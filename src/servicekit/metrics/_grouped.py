@@ -115,19 +115,23 @@ class Flags:
                                         f"(got {dtype})")
             self.low, self.high, self.whole = scale.low, scale.high, scale.whole
         self.boolean = boolean
-        # a boolean column compares as 0/1
-        self.value = self.column.cast(nw.Int8) if boolean else self.column
+        # a boolean column compares as 0/1 (a missing answer is never counted as a value, and a
+        # nullable boolean with a null in it will not cast on Dask)
+        self.value = self.column.fill_null(False).cast(nw.Int8) if boolean else self.column
 
     def between(self, low: float, high: float) -> Any:
         """The answer is on the scale and between ``low`` and ``high`` (inclusive)."""
         low, high = max(low, self.low), min(high, self.high)
-        if self.boolean:
+        if self.boolean:  # 0 or 1: a fractional bound is the whole number inside it
+            low, high = math.ceil(low), math.floor(high)
             return self.column if low == high == 1 else (
                 ~self.column if low == high == 0 else ~self.column.is_null())
         if self.whole and self.float and high - low <= 100:
             # one membership test instead of two comparisons and a whole-number check
             values = range(math.ceil(low), math.floor(high) + 1)
-            return self.column.is_in([float(v) for v in values])
+            # pyarrow's membership test tells −0.0 from 0.0; adding 0.0 makes it 0.0
+            column = self.column + 0.0 if 0 in values else self.column
+            return column.is_in([float(v) for v in values])
         # whole bounds as ints: an integer column compared with 1.0 is cast row by row
         inside = self.value.is_between(literal(low), literal(high), closed="both")
         if self.whole and self.float:
