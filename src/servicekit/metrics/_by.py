@@ -7,7 +7,8 @@ on the frame's own engine in one group-by (an eager polars frame runs as one fus
 query); the closed-form intervals (Wilson, Agresti–Coull, Wald for shares; Wald and adjusted
 Wald for NPS) are the scalar path's formulas (``_intervals.closed_form``,
 ``_nps.nps_closed_form``) written as expressions, so a lazy frame stays lazy and every row
-equals the scalar result of its group exactly. The Jeffreys and Clopper–Pearson bounds (beta
+equals the scalar result of its group exactly (on PySpark they run on the collected counts:
+Spark cannot compile them, see ``_grouped.run``). The Jeffreys and Clopper–Pearson bounds (beta
 quantiles) and the NPS bootstrap are computed by numpy on the grouped counts (one row per
 group, collected), and the table is handed back as a frame of the input's backend (lazy for a
 lazy input).

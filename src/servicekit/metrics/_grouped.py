@@ -184,7 +184,7 @@ def finish(table: Any, kind: Any, session: Any, lazy: bool,
     import narwhals as nw
 
     # a collected Dask frame keeps its partitions' index: reset it so new columns align by row
-    eager = nw.maybe_reset_index(table.collect())
+    eager = table if isinstance(table, nw.DataFrame) else nw.maybe_reset_index(table.collect())
     arrays = {name: eager[name].to_numpy() for name in eager.columns}
     backend = eager.implementation
     for post in posts:
@@ -220,14 +220,15 @@ def run(data: object, command: str, keys: list[str], values: list[str],
     kind = frame.implementation
     session = frame.to_native().sparkSession if kind is nw.Implementation.PYSPARK else None
     work = frame if lazy else frame.lazy()  # eager polars: one fused query
-    probe = work.select(nw.len().alias("rows")).collect()
-    if probe["rows"].to_list()[0] == 0:
-        raise InvalidInputError(f"{command}: no rows")
+    spark = kind is nw.Implementation.PYSPARK
+    if not spark:  # Spark's grouped counts are collected: checked there, a job less
+        probe = work.select(nw.len().alias("rows")).collect()
+        if probe["rows"].to_list()[0] == 0:
+            raise InvalidInputError(f"{command}: no rows")
     counts = {name: flag for part in parts for name, flag in part.counts.items()}
     stats = {name: stat for part in parts for name, stat in part.stats.items()}
     rows = nw.len().alias("__rows")
     missing = [f"{part.prefix}missing" for part in parts]
-    spark = kind is nw.Implementation.PYSPARK
     if kind in elementary():
         counts |= {f"{part.prefix}missing": part.flags.missing for part in parts}
         # pandas, pyarrow and Dask group only by plain aggregations: the flags become
@@ -261,13 +262,22 @@ def run(data: object, command: str, keys: list[str], values: list[str],
     table = table.with_columns(*(
         (nw.col("__rows") - nw.col(f"{part.prefix}n") - nw.col(f"{part.prefix}missing"))
         .cast(nw.Int64).alias(f"{part.prefix}invalid") for part in parts))
+    if spark:
+        # Spark's code generator cannot compile the formulas: narwhals guards every division
+        # against zero with a CASE that repeats its operands, which grows a Wilson bound past
+        # Java's 64 KB method limit, and Spark re-inlines staged columns (its analysis of the
+        # plan alone took longer than the aggregation). The formulas run on the grouped counts
+        # instead, one row per group, collected; the same expressions, on an eager frame.
+        table = table.collect()
+        if table["__rows"].sum() == 0:  # no groups, or the one row of no group columns
+            raise InvalidInputError(f"{command}: no rows")
     for stage in ([c for part in parts for c in part.inputs],
                   [c for part in parts for c in part.columns]):
         if stage:
             table = table.with_columns(*stage)
     order = [*keys, *(c for part in parts for c in part.order)]
     posts = [part.post for part in parts if part.post is not None]
-    if posts:  # the interval columns of these parts come from numpy, after collecting
+    if posts or spark:  # the interval columns of these parts come from numpy, after collecting
         pending = {f"{part.prefix}{c}" for part in parts if part.post is not None
                    for c in ("ci_low", "ci_high")}
         ready = table.select(*(c for c in order if c not in pending))
