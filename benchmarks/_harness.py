@@ -224,6 +224,13 @@ def on_other_backend(kind: Literal["dask", "pyspark"], pdf: Any,
     """Seconds for ``pipeline`` on the pandas frame ``pdf`` made a Dask frame (8 partitions)
     or a cached PySpark frame (``local[2]``, the session in UTC), its result collected. The
     conversion is not timed."""
+    return on_other_backend_each(kind, pdf, [pipeline])[0]
+
+
+def on_other_backend_each(kind: Literal["dask", "pyspark"], pdf: Any,
+                          pipelines: list[Callable[[Any], Any]]) -> list[float]:
+    """As :func:`on_other_backend`, for each of ``pipelines`` in turn on one converted frame
+    (a peer timed on the same cached data)."""
     import narwhals as nw
 
     if kind == "dask":
@@ -240,8 +247,11 @@ def on_other_backend(kind: Literal["dask", "pyspark"], pdf: Any,
         spark.sparkContext.setLogLevel("ERROR")
         native = spark.createDataFrame(pdf).cache()
         native.count()
-    start = time.perf_counter()
-    out = nw.from_native(pipeline(native))
-    if isinstance(out, nw.LazyFrame):
-        out.collect()
-    return time.perf_counter() - start
+    seconds = []
+    for pipeline in pipelines:
+        start = time.perf_counter()
+        out = nw.from_native(pipeline(native))
+        if isinstance(out, nw.LazyFrame):
+            out.collect()
+        seconds.append(time.perf_counter() - start)
+    return seconds

@@ -233,7 +233,7 @@ def run(data: object, command: str, keys: list[str], values: list[str],
         counts |= {f"{part.prefix}missing": part.flags.missing for part in parts}
         # pandas, pyarrow and Dask group only by plain aggregations: the flags become
         # columns first, then each is summed
-        flagged = work.select(*keys, *(flag.fill_null(False).cast(nw.Int64).alias(name)
+        flagged = work.select(*keys, *(flag.fill_null(False).alias(name)
                                        for name, flag in counts.items()),
                               *(value.alias(name) for name, (value, _) in stats.items()))
         aggregations = [rows, *(nw.col(name).sum() for name in counts),
