@@ -146,9 +146,10 @@ def test_s11_a_paused_clock_reaches_no_further_level_but_keeps_those_reached() -
         assert esc.next is None
 
 
-def test_s11_the_next_level_skips_levels_already_reached_by_another_metric() -> None:
-    """Level 1 reached on first response (50 % of 1 h at 09:30) is not ``next`` again for
-    resolution (50 % of 8 h at 13:00): the next is level 2, first response's breach."""
+def test_s11_the_next_level_is_the_earliest_step_ahead_of_any_metric() -> None:
+    """Level 1 reached on first response (50 % of 1 h at 09:30); ahead are first response's
+    breach (level 2, 10:00:00.000001) and resolution's level 1 (50 % of 8 h, 13:00): the next
+    is the earlier, first response's breach (issue 19)."""
     pol = policy(EscalationLevel(level=1, at=0.5, notify="a"),
                  EscalationLevel(level=2, at="breach", notify="b"))
     esc = evaluate(pol, [created()], T0 + 45 * timedelta(minutes=1)).escalations()

@@ -117,7 +117,10 @@ def test_s11_steps_reached_are_ordered_by_level_then_instant() -> None:
         (2, "resolution", T0 + 6 * H, "manager", 0.75),
         (3, "first_response", T0 + H + US, "director", "breach"),
     ]
-    assert esc.next is None  # level 3 is reached (by first response): nothing new is next
+    # level 3 was reached by first response, and is still ahead for resolution: the next
+    # step (issue 19: it used to be None once any metric reached a level)
+    assert esc.next is not None
+    assert (esc.next.level, esc.next.metric, esc.next.at) == (3, "resolution", T0 + 8 * H + US)
 
 
 def test_s11_the_next_step_is_the_earliest_of_a_level_not_reached() -> None:

@@ -489,7 +489,11 @@ def test_handbook_escalation_s11(hb: SlaPolicy) -> None:
         (1, "agent", "business_response", sh(3, 2, 12)),
         (2, "cs_manager", "first_response", sh(3, 2, 13, 0, 0, micro=1)),
     ]
-    assert esc.next is None  # every level of the ladder has been reached on this ticket
+    # every level has been reached by some metric, but business response's breach is still
+    # ahead (issue 19: next used to skip the levels another metric had reached)
+    assert esc.next is not None
+    assert (esc.next.level, esc.next.metric, esc.next.at) == (
+        2, "business_response", sh(3, 2, 14, 0, 0, micro=1))
     # projected from the 11:00 report to Thursday: every clock reached both levels
     esc = early.escalations(sh(3, 5, 9, 0, 0, micro=1))
     assert [(s.level, s.metric, s.at) for s in esc.reached] == [

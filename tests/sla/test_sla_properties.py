@@ -562,7 +562,8 @@ def test_escalations_follow_the_clocks(h: History) -> None:
             assert s.elapsed >= s.target * float(lv.at)
     if esc.next is not None:
         assert esc.next.at > h.now
-        assert esc.next.level not in {step.level for step in esc.reached}
+        # a step not reached yet (its level may have been reached by another metric: issue 19)
+        assert esc.next not in esc.reached
     # asking later can only add reached levels
     later = report.escalations(shift(h.now, timedelta(days=3)))
     assert set(esc.reached) <= set(later.reached)

@@ -96,6 +96,9 @@ class EscalationStep:
 
 @dataclass(frozen=True, slots=True)
 class Escalations:
+    """The escalation steps reached (ordered by level, then instant) and the next one: the
+    earliest step still ahead for any metric (ties: the lowest level), or ``None``."""
+
     reached: tuple[EscalationStep, ...]
     next: EscalationStep | None
 
@@ -258,7 +261,9 @@ class SlaReport(Mapping[str, MetricStatus]):
 
         A level is reached when a clock in its scope got that far: its fraction of the target
         (or the breach). For a later ``now``, running clocks are projected as if nothing else
-        happens; paused, stopped and cancelled clocks reach no further level.
+        happens; paused, stopped and cancelled clocks reach no further level. ``next`` is the
+        earliest step still ahead, whichever metric reaches it (a level another metric
+        reached already is still ahead for this one; ties: the lowest level).
         """
         at = self._now if now is None else to_epoch_us(now, "now")
         policy = self._policy
@@ -286,9 +291,9 @@ class SlaReport(Mapping[str, MetricStatus]):
                                       from_epoch_us(instant, zone), level.at)
                 (reached if amount <= elapsed or instant <= at else upcoming).append(step)
         reached.sort(key=lambda s: (s.level, s.at))
-        upcoming.sort(key=lambda s: (s.at, s.level))
-        reached_levels = {s.level for s in reached}
-        nxt = next((s for s in upcoming if s.level not in reached_levels), None)
+        # the earliest step still ahead, whichever metric reaches it (ties: the lowest level);
+        # a level another metric reached already is still a step ahead for this one
+        nxt = min(upcoming, key=lambda s: (s.at, s.level), default=None)
         return Escalations(tuple(reached), nxt)
 
     def remedies(self) -> list[Remedy]:
