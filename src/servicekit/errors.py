@@ -11,6 +11,7 @@ working.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
@@ -29,6 +30,7 @@ __all__ = [
     "ServiceKitError",
     "StorageError",
     "TransitionRejected",
+    "UnknownCommand",
     "exception_chain",
 ]
 
@@ -190,11 +192,51 @@ class TransitionRejected(CommandRefused):
 
     The process has no such transition from this state, its guard is false (for instance the
     reopen window has passed), or the command's arguments break a rule of the ticket
-    (escalation only goes up).
+    (escalation only goes up). A command the process does not have at all is the subclass
+    :class:`UnknownCommand`.
     """
 
     problem_type = "transition_rejected"
     verb = "rejected"
+
+
+#: A command name a message may repeat: a plain lower-case identifier, as process events are.
+#: Anything else may be text a host passed on from a user (issue 19: never repeated).
+_COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+
+
+class UnknownCommand(TransitionRejected):
+    """The process has no such command at all, in any state (a misspelt name, another
+    process's command, one a host's process left out).
+
+    A :class:`TransitionRejected`, so a handler of that still catches it; a command the process
+    has but does not allow in the current state is a plain :class:`TransitionRejected`.
+    ``process`` is the process's name and ``commands`` the commands it has (sorted), which the
+    message lists. The message names the command only when it is a plain identifier
+    (lower-case letters, digits and ``_``, at most 64 characters): anything else may be text a
+    host passed on from a user, and reads "a command". ``command`` keeps what was given, as an
+    attribute (out of the message, as :attr:`ConcurrencyConflict.stream_id` is).
+    """
+
+    problem_type = "unknown_command"
+    verb = "unknown"
+
+    def __init__(self, command: str, state: str, *, process: str,
+                 commands: Iterable[str]) -> None:
+        known = tuple(sorted(set(commands)))
+        named = isinstance(command, str) and _COMMAND_NAME.match(command) is not None
+        listed = ", ".join(known) if known else "none"
+        reason = (f"the {process} process has no {command!r} event" if named
+                  else f"the {process} process has no such event")
+        ServiceKitError.__init__(
+            self, f"{command if named else 'a command'} {self.verb} in state {state!r}: "
+                  f"{reason}; its commands are {listed}")
+        self.command = command
+        self.state = state
+        self.reason = reason
+        self.process = process
+        #: the process's commands, sorted
+        self.commands = known
 
 
 class PermissionDenied(CommandRefused):

@@ -51,6 +51,7 @@ from servicekit.errors import (
     PolicyError,
     ServiceKitError,
     TransitionRejected,
+    UnknownCommand,
 )
 from servicekit.events import CaseStarted, Event, StatusChanged
 from servicekit.presets.processes import all_processes
@@ -409,8 +410,9 @@ class CaseMachine(RuleBasedStateMachine):
         if event not in EVENTS or not good_data or at < m.updated_at:
             return None, InvalidInputError
         candidates = self.contract.candidates(m.state, event)
-        if not candidates:
-            return None, TransitionRejected
+        if not candidates:  # issue 19: an event the process has nowhere is UnknownCommand
+            known = {mv_.event for mv_ in self.contract.moves}
+            return None, TransitionRejected if event in known else UnknownCommand
         acting = [(mv_, may_act(mv_, by, self.c.customer_id)) for mv_ in candidates]
         permitted = [mv_ for mv_, ok in acting if ok is not None]
         if not permitted or not any(ok for _, ok in acting):

@@ -23,7 +23,7 @@ from servicekit.engine._rules import (
     refusal,
     starts,
 )
-from servicekit.errors import InvalidInputError, TransitionRejected
+from servicekit.errors import InvalidInputError, TransitionRejected, UnknownCommand
 from servicekit.events import Event, StatusChanged, time_ordered_id
 from servicekit.processes import ProcessDefinition, TransitionDef, TransitionTable
 
@@ -78,9 +78,9 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
     table = process.table
     candidates = table.candidates(status, command)
     if not candidates:
-        if not any(t.event == command for t in process.transitions):
-            raise TransitionRejected(command, status,
-                                     f"the {process.name} process has no {command!r} event")
+        known = {t.event for t in process.transitions}
+        if command not in known:
+            raise UnknownCommand(command, status, process=process.name, commands=known)
         raise TransitionRejected(command, status, f"no {command!r} transition from {status!r}")
     permitted = authorise(command, status, candidates, by, owner=current[kind.owner_key],
                           process=process, what=kind.name)
