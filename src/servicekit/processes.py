@@ -14,13 +14,17 @@ Definitions compile two ways from the same data:
   (:meth:`ProcessDefinition.to_mermaid`);
 * :meth:`ProcessDefinition.table`: a plain transition table for the fast paths (command
   validation and bulk replay). A test proves the two agree on every state, event and guard.
+
+:attr:`ProcessDefinition.commands` lists the process's commands (a :class:`ProcessCommands`
+of :class:`CommandInfo`), each with the roles allowed to give it and the fields it requires,
+read from the transitions; a host builds its menus, forms and API documentation from it.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar, Self, cast
 
@@ -28,6 +32,7 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
+    TypeAdapter,
     field_validator,
     model_validator,
 )
@@ -39,6 +44,8 @@ from servicekit.rules import Condition, Duration, not_negative
 __all__ = [
     "IDENTIFIER",
     "RESERVED_NAMES",
+    "CommandInfo",
+    "ProcessCommands",
     "ProcessDefinition",
     "StateDef",
     "Timeout",
@@ -220,6 +227,112 @@ class TransitionTable:
         return tuple(sorted({e for s, e in self._moves if s == state}))
 
 
+class CommandInfo(ValueModel):
+    """One command of a process, as its transitions define it (:attr:`ProcessDefinition.commands`).
+
+    A command is an event name; several transitions may carry it (from different states, with
+    their own roles, required fields and guards), and this is what they say together:
+
+    * ``roles``: the roles allowed to give it in at least one state; empty when some transition
+      of it names no roles, which means *any role* (as on a :class:`TransitionDef`; the
+      customer role still acts only on the customer's own case);
+    * ``requires``: the fields it requires in at least one state, in the order the transitions
+      first name them (``transitions`` says which state requires which);
+    * ``from_states``: the states it may be given in; ``to_states`` the states it may lead to
+      (both in the definition's state order); ``action``: some transition of it keeps the
+      state (it has no target); ``guarded``: a condition decides at least one of them;
+    * ``transitions``: its transitions, in the definition's order.
+
+    Whether a command is allowed *now*, to *this* actor, is the aggregate's
+    ``allowed_commands(actor)``; the command methods of an aggregate (a ticket's ``resolve``)
+    may take arguments of their own besides the fields listed here. ``to_dict()`` is the
+    JSON form (name sets sorted); :meth:`model_json_schema` its JSON Schema.
+    """
+
+    name: str
+    roles: NameSet = Field(description="roles allowed to give it somewhere (empty: any role)")
+    requires: tuple[str, ...] = Field(description="fields it requires in at least one state")
+    from_states: tuple[str, ...] = Field(description="the states it may be given in")
+    to_states: tuple[str, ...] = Field(description="the states it may lead to")
+    action: bool = Field(description="some transition of it keeps the state")
+    guarded: bool = Field(description="a condition decides at least one of its transitions")
+    transitions: tuple[TransitionDef, ...] = Field(min_length=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: plain dicts, lists, strings and booleans (a new copy each call)."""
+        return self.model_dump(mode="json")
+
+
+_COMMANDS_ADAPTER: TypeAdapter[dict[str, CommandInfo]] = TypeAdapter(dict[str, CommandInfo])
+
+
+class ProcessCommands(Mapping[str, CommandInfo]):
+    """A process's commands: a read-only mapping from each name, in the order the transitions
+    first name it, to its :class:`CommandInfo`. ``"x" in commands`` asks whether the process
+    has the command at all; ``to_dict()`` is the JSON form (``{name: info.to_dict()}``)."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, commands: Mapping[str, CommandInfo]) -> None:
+        self._by_name: dict[str, CommandInfo] = dict(commands)
+
+    def __getitem__(self, name: str) -> CommandInfo:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ProcessCommands):
+            return list(self._by_name.items()) == list(other._by_name.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ProcessCommands({', '.join(self._by_name)})"
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """``{name: CommandInfo.to_dict()}``, in the listing's order (a new copy each call)."""
+        return {name: info.to_dict() for name, info in self._by_name.items()}
+
+    @staticmethod
+    def json_schema() -> dict[str, Any]:
+        """The JSON Schema of :meth:`to_dict`'s output."""
+        return _COMMANDS_ADAPTER.json_schema()
+
+
+def _commands(d: ProcessDefinition) -> ProcessCommands:
+    """The commands of a definition, from its transitions."""
+    grouped: dict[str, list[TransitionDef]] = {}
+    for t in d.transitions:
+        grouped.setdefault(t.event, []).append(t)
+    order = [s.id for s in d.states]
+    out: dict[str, CommandInfo] = {}
+    for name, moves in grouped.items():
+        requires: list[str] = []
+        for t in moves:
+            requires += [f for f in t.requires if f not in requires]
+        sources = {s for t in moves for s in t.sources}
+        targets = {t.target for t in moves if t.target is not None}
+        roles: frozenset[str] = (frozenset() if any(not t.roles for t in moves)
+                                 else frozenset().union(*(t.roles for t in moves)))
+        out[name] = CommandInfo(
+            name=name, roles=roles, requires=tuple(requires),
+            from_states=tuple(s for s in order if s in sources),
+            to_states=tuple(s for s in order if s in targets),
+            action=any(t.target is None for t in moves),
+            guarded=any(t.guard is not None for t in moves),
+            transitions=tuple(moves))
+    return ProcessCommands(out)
+
+
 class ProcessDefinition(ValueModel):
     """A workflow as data (P-01 … P-08): states, transitions, roles and required fields."""
 
@@ -234,6 +347,7 @@ class ProcessDefinition(ValueModel):
 
     _table: TransitionTable = PrivateAttr()
     _machine: type[Any] | None = PrivateAttr(default=None)
+    _commands: ProcessCommands | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -249,6 +363,7 @@ class ProcessDefinition(ValueModel):
     def model_post_init(self, context: Any, /) -> None:
         initial = next((s.id for s in self.states if s.initial), "")
         self._table = TransitionTable(self.transitions, initial)
+        self._commands = None  # listed on first use (a copy lists its own)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """As pydantic's (``update`` is not validated), with a table and a machine class of its
@@ -277,6 +392,17 @@ class ProcessDefinition(ValueModel):
     def table(self) -> TransitionTable:
         """The compiled transition table (the fast path)."""
         return self.__pydantic_private__["_table"]  # type: ignore[index,no-any-return]
+
+    @property
+    def commands(self) -> ProcessCommands:
+        """The process's commands with the roles allowed to give them and the fields they
+        require (a :class:`ProcessCommands` of :class:`CommandInfo`, built once)."""
+        private = self.__pydantic_private__
+        assert private is not None
+        found: ProcessCommands | None = private["_commands"]
+        if found is None:
+            found = private["_commands"] = _commands(self)
+        return found
 
     def deadlines(self) -> dict[str, tuple[timedelta, str]]:
         """Stage deadlines as SLA metrics: ``{"<process>_<state>": (target, rule id)}``."""

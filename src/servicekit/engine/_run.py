@@ -78,7 +78,7 @@ def execute(kind: AggregateKind, current: Mapping[str, Any], process: ProcessDef
     table = process.table
     candidates = table.candidates(status, command)
     if not candidates:
-        known = {t.event for t in process.transitions}
+        known = process.commands
         if command not in known:
             raise UnknownCommand(command, status, process=process.name, commands=known)
         raise TransitionRejected(command, status, f"no {command!r} transition from {status!r}")
