@@ -96,17 +96,20 @@ def describe_validation_error(exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def problems_error(title: str, problems: Iterable[Problem], input_value: Any) -> ValidationError:
+def problems_error(title: str, problems: Iterable[Problem], input_value: Any,
+                   inputs: Iterable[Any] | None = None) -> ValidationError:
     """A ValidationError holding each problem as its own error, with its location and type.
 
     Raise it from a model validator (instead of a ``ValueError`` joining the messages) to keep
     checks across fields apart: pydantic prefixes the locations when the model is nested (a
     process inside a policy), and :func:`describe_validation_error` reads them back.
     """
+    found = list(problems)
+    values = list(inputs) if inputs is not None else [input_value] * len(found)
     errors: list[InitErrorDetails] = [
         # no context: the message is used as it is (no {placeholder} formatting)
-        {"type": PydanticCustomError(p.type, p.msg), "loc": p.loc, "input": input_value}
-        for p in problems
+        {"type": PydanticCustomError(p.type, p.msg), "loc": p.loc, "input": value}
+        for p, value in zip(found, values, strict=True)
     ]
     return ValidationError.from_exception_data(title, errors)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
@@ -23,6 +23,7 @@ from servicekit._model import ValueModel
 from servicekit.errors import InvalidInputError, PolicyError, ServiceKitError
 from servicekit.rules import DecisionTable, Duration, not_negative
 from servicekit.sla import SlaPolicy
+from servicekit.sla._policy import OrName
 
 __all__ = ["K04_CHANNELS", "MAX_SEVERITY", "ComplaintPolicy", "SeverityBand"]
 
@@ -93,10 +94,11 @@ class ComplaintPolicy(ValueModel):
 
     name: str = Field(default="complaints", min_length=1)
     description: str = ""
-    sla: SlaPolicy = Field(description="the SLA policy of the complaint's clocks: its public "
-                                       "commitments (S-01, S-02) owe remedies when missed, "
-                                       "and its calendar dates the second return visit")
-    priority_table: DecisionTable = Field(
+    sla: Annotated[SlaPolicy, OrName("sla")] = Field(
+        description="the SLA policy of the complaint's clocks: its public commitments (S-01, "
+                    "S-02) owe remedies when missed, and its calendar dates the second return "
+                    "visit")
+    priority_table: Annotated[DecisionTable, OrName("tables")] = Field(
         description="K-02: the priority (and whether the problem is major) from severity, "
                     "scope and urgency; every output names a priority")
     severity_bands: tuple[SeverityBand, ...] = Field(

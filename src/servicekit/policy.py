@@ -38,6 +38,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, PydanticSeriali
 
 from servicekit._model import ValueModel, describe_validation_error
 from servicekit._payload import FrozenDict
+from servicekit._policy_overlay import Resolver, Source, assemble, compact, key_of
 from servicekit._policy_text import (
     _PARSERS,
     MAX_DOCUMENT_VALUES,
@@ -80,6 +81,8 @@ __all__ = [
 #: (compact JSON, JSON indented by up to 4, YAML) is never refused for its length when read
 #: back: indentation is what makes an export longer than the document it came from.
 MAX_EXPORT_LENGTH = MAX_TEXT_LENGTH // 2
+_NO_SOURCE = Source()
+
 #: The most problems a :class:`PolicyError` lists; beyond them, one more problem counts the
 #: rest (a document can hold a hundred thousand errors; reading them all helps no one).
 MAX_PROBLEMS = 100
@@ -105,9 +108,8 @@ class PolicyChange:
         return f"~ {self.path}: {_short(self.old)} -> {_short(self.new)}"
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _short(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 class Policy(ValueModel):
@@ -191,19 +193,25 @@ class Policy(ValueModel):
     # -- loading ----------------------------------------------------------------------------
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Policy:
-        """Load a policy from JSON text (or UTF-8 bytes)."""
-        return cls._parse_and_load(text, "json")
+    def from_json(cls, text: str | bytes, *, resolver: Resolver | None = None) -> Policy:
+        """Load a policy from JSON text (or UTF-8 bytes).
+
+        A document may ``extends`` a preset (``"handbook"``) or another document; a document
+        is read by the host's ``resolver`` (its name, a relative path from this document's
+        folder -> its text; :func:`servicekit.adapters.files.folder_resolver` reads files).
+        """
+        return cls._parse_and_load(text, "json", Source(resolver))
 
     @classmethod
-    def from_toml(cls, text: str | bytes) -> Policy:
-        """Load a policy from TOML text."""
-        return cls._parse_and_load(text, "toml")
+    def from_toml(cls, text: str | bytes, *, resolver: Resolver | None = None) -> Policy:
+        """Load a policy from TOML text (``resolver``: as :meth:`from_json`)."""
+        return cls._parse_and_load(text, "toml", Source(resolver))
 
     @classmethod
-    def from_yaml(cls, text: str | bytes) -> Policy:
-        """Load a policy from YAML text (safe loader: plain data only)."""
-        return cls._parse_and_load(text, "yaml")
+    def from_yaml(cls, text: str | bytes, *, resolver: Resolver | None = None) -> Policy:
+        """Load a policy from YAML text (safe loader: plain data only; ``resolver``: as
+        :meth:`from_json`)."""
+        return cls._parse_and_load(text, "yaml", Source(resolver))
 
     @classmethod
     def model_validate_json(
@@ -226,19 +234,23 @@ class Policy(ValueModel):
                                            context=context, by_alias=by_alias, by_name=by_name)
 
     @classmethod
-    def _parse_and_load(cls, raw: str | bytes, fmt: Format) -> Self:
+    def _parse_and_load(cls, raw: str | bytes, fmt: Format, source: Source = _NO_SOURCE
+                        ) -> Self:
         text = _as_text(raw)
         data, node = _PARSERS[fmt](text)
-        return cls._load(data, text, fmt, node)
+        return cls._load(data, text, fmt, node, source)
 
     @classmethod
-    def _load(cls, data: Any, text: str, fmt: Format, node: Node | None = None) -> Self:
+    def _load(cls, data: Any, text: str, fmt: Format, node: Node | None = None,
+              source: Source = _NO_SOURCE) -> Self:
         if not isinstance(data, dict):
             raise _whole(
                 "dict_type",
                 f"a policy document is a mapping at the top level, got {type(data).__name__}",
             )
         found = _document_problems(data)
+        if not found:  # its bases merged under it, its references resolved (issue 19)
+            data, found = assemble(data, source, _preset_document)
         total = len(found)
         if not found:
             too_deep = False
@@ -283,7 +295,25 @@ class Policy(ValueModel):
     # -- exporting --------------------------------------------------------------------------
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        return self.model_dump_json(indent=indent, exclude_defaults=True)
+        """The policy as JSON: defaults left out, and a name wherever a section holds what a
+        named calendar, table or SLA policy of the document holds (the references a document
+        may write, see :mod:`servicekit._policy_overlay`). ``model_dump_json()`` writes every
+        section out in full."""
+        return json.dumps(self._document(), indent=indent, ensure_ascii=False,
+                          separators=(",", ": ") if indent is not None else (",", ":"))
+
+    def _document(self) -> dict[str, Any]:
+        """The plain data of :meth:`to_json` (compact: references, short hours)."""
+        return compact(json.loads(self.model_dump_json(exclude_defaults=True)))
+
+    def to_toml(self) -> str:
+        """The policy as TOML (as :meth:`to_json`: defaults left out, references written)."""
+        import tomli_w
+
+        try:
+            return tomli_w.dumps(self._document(), multiline_strings=False)
+        except (TypeError, ValueError):  # a None TOML cannot write (no field holds one today)
+            raise PolicyError("the policy cannot be written as TOML (a value is null)") from None
 
     def to_yaml(self) -> str:
         """The policy as YAML: block style, lines never folded; in flow style (one line,
@@ -292,7 +322,7 @@ class Policy(ValueModel):
         string nested 60 lists deep, 49 KB of JSON, was written as 2.6 MB of YAML)."""
         import yaml
 
-        data = json.loads(self.model_dump_json(exclude_defaults=True))
+        data = self._document()
         # width: PyYAML folds long scalars over lines, each indented as deep as the value
         text = str(yaml.dump(data, Dumper=_yaml_dumper(), allow_unicode=True, sort_keys=False,
                              width=_YAML_WIDTH))
@@ -312,10 +342,12 @@ class Policy(ValueModel):
     # -- comparing --------------------------------------------------------------------------
 
     def diff(self, other: Policy) -> list[PolicyChange]:
-        """What changes from this policy to ``other``, path by path (rules matched by id)."""
-        old = json.loads(self.model_dump_json())
-        new = json.loads(other.model_dump_json())
-        return list(_diff(old, new, ""))
+        """What changes from this policy to ``other``, entry by entry, never cut: mappings key
+        by key, list items matched by their ``id`` (or ``name``, ``metric``, ``level``,
+        ``event``), other lists of one length item by item; sections compared as
+        :meth:`to_json` writes them, so a calendar or table that others name changes once.
+        ``base.diff(overlay)`` lists what an overlay overrides, old value first."""
+        return list(_diff(self._document(), other._document(), ""))
 
 
 
@@ -388,22 +420,27 @@ def _diff(old: Any, new: Any, path: str) -> Iterator[PolicyChange]:
                 yield from _diff(old[key], new[key], sub)
         return
     if isinstance(old, list) and isinstance(new, list):
-        if _keyed(old) and _keyed(new):
-            old_by = {item["id"]: item for item in old}
-            new_by = {item["id"]: item for item in new}
-            for key in list(old_by) + [k for k in new_by if k not in old_by]:
-                sub = f"{path}[id={key}]"
-                if key not in new_by:
-                    yield PolicyChange(sub, "removed", old=old_by[key])
-                elif key not in old_by:
-                    yield PolicyChange(sub, "added", new=new_by[key])
+        key = key_of(old)
+        if key is not None and key_of(new) == key:
+            old_by = {item[key]: item for item in old}
+            new_by = {item[key]: item for item in new}
+            for ident in list(old_by) + [k for k in new_by if k not in old_by]:
+                sub = f"{path}[{key}={ident}]"
+                if ident not in new_by:
+                    yield PolicyChange(sub, "removed", old=old_by[ident])
+                elif ident not in old_by:
+                    yield PolicyChange(sub, "added", new=new_by[ident])
                 else:
-                    yield from _diff(old_by[key], new_by[key], sub)
-            if [i["id"] for i in old if i["id"] in new_by] != [
-                i["id"] for i in new if i["id"] in old_by
+                    yield from _diff(old_by[ident], new_by[ident], sub)
+            if [i[key] for i in old if i[key] in new_by] != [
+                i[key] for i in new if i[key] in old_by
             ]:
                 yield PolicyChange(f"{path} (order)", "changed",
-                                   old=[i["id"] for i in old], new=[i["id"] for i in new])
+                                   old=[i[key] for i in old], new=[i[key] for i in new])
+            return
+        if len(old) == len(new) and any(isinstance(i, dict | list) for i in old):
+            for i, (a, b) in enumerate(zip(old, new, strict=True)):
+                yield from _diff(a, b, f"{path}[{i}]")
             return
         if old != new:
             yield PolicyChange(path, "changed", old=old, new=new)
@@ -412,8 +449,26 @@ def _diff(old: Any, new: Any, path: str) -> Iterator[PolicyChange]:
         yield PolicyChange(path, "changed", old=old, new=new)
 
 
-def _keyed(items: list[Any]) -> bool:
-    ids = [i.get("id") for i in items if isinstance(i, dict)]
-    return len(ids) == len(items) and all(isinstance(i, str) for i in ids) and len(set(ids)) == len(
-        ids
-    )
+#: the preset policies a document may extend by name
+_PRESETS: dict[str, str] = {"handbook": "servicekit.presets.handbook"}
+
+
+def _preset_document(name: str) -> dict[str, Any] | None:
+    """A preset policy's plain data (as :meth:`Policy.to_json` writes it), or None."""
+    module = _PRESETS.get(name)
+    if module is None:
+        return None
+    return _preset_data(module)
+
+
+@cache
+def _preset_frozen(module: str) -> str:
+    import importlib
+
+    policy: Policy = importlib.import_module(module).policy()
+    return policy.to_json(indent=None)
+
+
+def _preset_data(module: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_preset_frozen(module))
+    return data

@@ -42,7 +42,8 @@ def test_the_json_schema_of_hours_takes_a_string_or_a_week() -> None:
     schema = BusinessCalendar.model_json_schema()
     hours = schema["properties"]["hours"]
     assert hours["anyOf"][0] == {
-        "type": "string", "description": "hours Monday to Friday, e.g. '09:00-18:00'"
+        "type": "string", "description": "hours Monday to Friday, e.g. '09:00-18:00', or "
+        "'24x7' (every hour of every day)"
     }
     assert hours["anyOf"][1] == {"$ref": "#/$defs/WeeklyHours"}
 

@@ -363,12 +363,14 @@ def test_handbook_policy_is_a_starting_point_hosts_can_edit() -> None:
                         "commitment_missed == true and repeat_breaches >= 3")
     edited = Policy.from_json(text)
     changes = policy.diff(edited)
-    # the remedy table is in the policy three times: as a table, inside the SLA policy (K-06),
-    # and inside the complaint policy's SLA policy (a missed S-01 / S-02 owes its remedies)
+    # the remedy table is written once: the SLA policy (K-06) and the complaint policy's SLA
+    # policy (a missed S-01 / S-02 owes its remedies) name it (issue 19), so the edit is one
+    # change and reaches all three
     assert [c.path for c in changes] == [
         "tables.remedy.rules[id=K-06:service-improvement].when",
-        "sla.handbook.remedy_table.rules[id=K-06:service-improvement].when",
-        "complaints.handbook.sla.remedy_table.rules[id=K-06:service-improvement].when",
     ]
+    assert '"remedy_table": "remedy"' in text
+    assert edited.sla["handbook"].remedy_table == edited.tables["remedy"]
+    assert edited.complaints["handbook"].sla.remedy_table == edited.tables["remedy"]
     facts = {"commitment_missed": True, "repeat_breaches": 2}
     assert len(edited.tables["remedy"].decide(facts).value) == 1

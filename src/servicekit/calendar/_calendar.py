@@ -98,7 +98,8 @@ class _HoursSchema:
     ) -> JsonSchemaValue:
         return {
             "anyOf": [
-                {"type": "string", "description": "hours Monday to Friday, e.g. '09:00-18:00'"},
+                {"type": "string", "description": "hours Monday to Friday, e.g. "
+                 "'09:00-18:00', or '24x7' (every hour of every day)"},
                 handler(core_schema),
             ]
         }
@@ -176,6 +177,8 @@ class BusinessCalendar(ValueModel):
     @classmethod
     def _expand_hours(cls, value: object) -> object:
         if isinstance(value, str):
+            if value.strip().lower() in ("24x7", "24/7"):  # open every hour of every day
+                return dict.fromkeys(WEEKDAYS, ALWAYS)
             parse_hours(value)  # one error for the string, not one per weekday
             return dict.fromkeys(WEEKDAYS[:5], value)
         if isinstance(value, Mapping):
@@ -233,6 +236,18 @@ class BusinessCalendar(ValueModel):
     def always(cls, tz: str = "UTC") -> BusinessCalendar:
         """Open 24 hours a day, 7 days a week (calendar time)."""
         return cls(tz=tz, hours=dict.fromkeys(WEEKDAYS, ALWAYS))
+
+    @classmethod
+    def named(cls, name: str) -> BusinessCalendar:
+        """A built-in calendar by its text form: ``"24x7"`` (:meth:`always`, UTC) or
+        ``"china"`` (:meth:`china`). A policy document may name these without defining them;
+        an SLA policy's ``calendar`` may be given as one of these names."""
+        if name == "24x7":
+            return cls.always()
+        if name == "china":
+            return cls.china()
+        raise CalendarError("a calendar named by text is '24x7' or 'china' (a policy "
+                            "document's own calendars are named in its SLA policies)")
 
     @classmethod
     def china(

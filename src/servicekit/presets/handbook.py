@@ -412,7 +412,7 @@ def policy() -> Policy:
         name="handbook",
         description="Defaults from the service handbooks; ids cite the rules catalog",
         calendars={
-            "china": BusinessCalendar.china(hours="09:00-12:00,13:00-18:00"),
+            "china": sla.calendar,
             "always": BusinessCalendar.always(tz="Asia/Shanghai"),
         },
         tables={

@@ -10,15 +10,18 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import (
     BeforeValidator,
     Field,
+    GetJsonSchemaHandler,
     PrivateAttr,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from servicekit._model import NameSet, ValueModel
+from servicekit._model import NameSet, ValueModel, problems_error
 from servicekit._payload import FrozenDict
 from servicekit.calendar import BusinessCalendar
-from servicekit.errors import InvalidInputError, PolicyError, ServiceKitError
+from servicekit.errors import InvalidInputError, PolicyError, Problem, ServiceKitError
 from servicekit.events import Event, event_class, event_types
 from servicekit.rules import DecisionTable, Duration, not_negative, read_duration
 
@@ -96,6 +99,31 @@ def _selectors(value: object) -> object:
 
 
 Selectors = Annotated[tuple[str, ...], BeforeValidator(_selectors)]
+
+
+class OrName:
+    """JSON Schema of a field a policy document may also give as a name: of one of its
+    ``section``'s entries (resolved when the document loads, issue 19)."""
+
+    def __init__(self, section: str, builtin: tuple[str, ...] = ()) -> None:
+        self.section = section
+        self.builtin = builtin
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        also = f" (or {', '.join(map(repr, self.builtin))})" if self.builtin else ""
+        return {"anyOf": [{"type": "string", "description": f"in a policy document: the name "
+                           f"of one of its {self.section}{also}"}, handler(core_schema)]}
+
+
+def _calendar_name(value: object) -> object:
+    """A calendar given by text: a built-in's name (a policy document resolves its own
+    calendars' names before this)."""
+    return BusinessCalendar.named(value) if isinstance(value, str) else value
+
+
+CalendarRef = Annotated[BusinessCalendar, BeforeValidator(_calendar_name),
+                        OrName("calendars", ("24x7", "china"))]
 
 
 class Metric(ValueModel):
@@ -198,12 +226,12 @@ class SlaPolicy(ValueModel):
     error_class: ClassVar[type[ServiceKitError]] = PolicyError
 
     name: str = Field(min_length=1)
-    calendar: BusinessCalendar
-    metric_calendars: dict[str, BusinessCalendar] = Field(
+    calendar: CalendarRef
+    metric_calendars: dict[str, CalendarRef] = Field(
         default_factory=FrozenDict, description="calendars for particular metrics (else 'calendar')"
     )
     targets: dict[str, dict[str, Duration]] = Field(default_factory=FrozenDict)
-    target_table: DecisionTable | None = None
+    target_table: Annotated[DecisionTable | None, OrName("tables")] = None
     pause_statuses: NameSet = frozenset({"pending_customer", "pending_third_party"})
     warn_at: tuple[float, ...] = (0.75, 0.9)
     metrics: tuple[Metric, ...] = ()
@@ -211,7 +239,7 @@ class SlaPolicy(ValueModel):
     public_commitments: NameSet = Field(
         default=frozenset(), description="metrics whose breach owes the customer a remedy (K-06)"
     )
-    remedy_table: DecisionTable | None = None
+    remedy_table: Annotated[DecisionTable | None, OrName("tables")] = None
     description: str = ""
 
     # memo of the engine: targets in microseconds per (priority, channel, category, tier)
@@ -256,25 +284,28 @@ class SlaPolicy(ValueModel):
 
     @model_validator(mode="after")
     def _known_metrics(self) -> SlaPolicy:
+        """Every name of a metric and every target table output checked when the policy is
+        made, each problem its own, at its location (issue 19)."""
         known = set(BUILTIN_METRICS) | {m.name for m in self.metrics}
-        problems = []
-        if len({m.name for m in self.metrics}) != len(self.metrics):
-            problems.append("two custom metrics share a name")
-        for section, names in (
-            ("targets", list(self.targets)),
-            ("metric_calendars", list(self.metric_calendars)),
-            ("public_commitments", sorted(self.public_commitments)),
-        ):
-            problems += _unknown(section, names, known)
+        problems: list[tuple[Problem, Any]] = []  # each with the value it is about
+        names = [m.name for m in self.metrics]
+        problems += [(Problem(("metrics", i, "name"), "duplicate_metric",
+                              "two custom metrics share a name"), name)
+                     for i, name in enumerate(names) if name in names[:i]]
+        problems += _unknown(("targets",), list(self.targets), known)
+        problems += _unknown(("metric_calendars",), list(self.metric_calendars), known)
+        problems += _unknown(("public_commitments",), sorted(self.public_commitments), known)
         if self.escalation is not None:
             for i, lv in enumerate(self.escalation.levels):
-                problems += _unknown(f"escalation.levels[{i}].metrics", lv.metrics, known)
+                problems += _unknown(("escalation", "levels", i, "metrics"), lv.metrics, known)
         if self.public_commitments and self.remedy_table is None:
-            problems.append("public_commitments need a remedy_table (K-06)")
+            problems.append((Problem(("remedy_table",), "missing_remedy_table",
+                                     "public_commitments need a remedy_table (K-06)"), None))
         if self.target_table is not None:
             problems += _bad_outputs(self.target_table, known)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise problems_error(type(self).__name__, [p for p, _ in problems], None,
+                                 [value for _, value in problems])
         return self
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
@@ -344,30 +375,37 @@ class SlaPolicy(ValueModel):
         return out
 
 
-def _unknown(section: str, names: Iterable[str], known: set[str]) -> list[str]:
-    """Problems for the names that are no metric, by position (the names are the author's)."""
-    return [f"{section}: the name at position {i} is an unknown metric (built-in: "
-            f"{', '.join(BUILTIN_METRICS)}; or a custom metric's name)"
+def _unknown(where: tuple[str | int, ...], names: Iterable[str], known: set[str]
+             ) -> list[tuple[Problem, Any]]:
+    """Problems for the names that are no metric, each its own, placed by position: the
+    names are the author's text, and a message never repeats it (issue 10)."""
+    return [(Problem(where, "unknown_metric",
+                     f"the name at position {i} is an unknown metric (built-in: "
+                     f"{', '.join(BUILTIN_METRICS)}; or a custom metric's name)"), name)
             for i, name in enumerate(names) if name not in known]
 
 
-def _bad_outputs(table: DecisionTable, known: set[str]) -> list[str]:
+def _bad_outputs(table: DecisionTable, known: set[str]) -> list[tuple[Problem, Any]]:
     """Problems for target table outputs: a key that is no metric (a misspelt or padded name
     would be ignored, the ticket keeping another target), a value for a metric that is no
-    target. Keys are named by position (they are the author's text)."""
-    places = [(f"target_table.rules[{i}].then", rule.then) for i, rule in enumerate(table.rules)]
+    target. Each is its own problem at its rule's outputs, keys by position (they are the
+    author's text)."""
+    places: list[tuple[tuple[str | int, ...], Any]] = [
+        (("target_table", "rules", i, "then"), rule.then) for i, rule in enumerate(table.rules)]
     if table.default is not None:
-        places.append(("target_table.default", table.default))
-    problems = []
+        places.append((("target_table", "default"), table.default))
+    problems: list[tuple[Problem, Any]] = []
     for place, then in places:
         for k, (metric, raw) in enumerate(then.items()):
             if metric not in known:
-                problems.append(f"{place}: the key at position {k} is an unknown metric (a "
-                                f"target table's outputs map metric names to targets; "
-                                f"built-in: {', '.join(BUILTIN_METRICS)}; or a custom "
-                                f"metric's name)")
+                problems.append((Problem(place, "unknown_metric",
+                                         f"the key at position {k} is an unknown metric (a "
+                                         f"target table's outputs map metric names to "
+                                         f"targets; built-in: {', '.join(BUILTIN_METRICS)}; "
+                                         f"or a custom metric's name)"), metric))
             elif _target_output(raw) is None:
-                problems.append(f"{place}: the output for a metric is not a target "
-                                f"({_TARGET_RANGE}; text such as '4h' or a timedelta), got "
-                                f"{type(raw).__name__}")
+                problems.append((Problem(place, "not_a_target",
+                                         f"the output at position {k} is not a target "
+                                         f"({_TARGET_RANGE}; text such as '4h' or a "
+                                         f"timedelta)"), raw))
     return problems
