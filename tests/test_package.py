@@ -17,7 +17,7 @@ from servicekit import errors
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "servicekit"
 # Modules allowed to touch the outside world (printing, argv, timing a benchmark-like demo).
-ADAPTER_MODULES = {"__main__.py", "demo.py"}
+ADAPTER_MODULES = {"__main__.py", "demo.py", "files.py"}
 HEAVY = ("fastapi", "starlette", "matplotlib", "pandas", "polars", "pyarrow", "duckdb", "dask",
          "pyspark", "typer", "rich", "holidays", "chinese_calendar")
 

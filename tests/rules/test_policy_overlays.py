@@ -209,3 +209,19 @@ def test_the_handbook_export_names_what_it_shares() -> None:
     # the full form is still there for whoever wants it
     full = json.loads(HANDBOOK.model_dump_json())
     assert isinstance(full["sla"]["handbook"]["calendar"], dict)
+
+
+def test_a_policy_file_extends_the_files_beside_it(tmp_path: Any) -> None:
+    from servicekit.adapters.files import read_policy
+
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "base.toml").write_text('extends = "handbook"\nname = "base"\n')
+    (tmp_path / "acme.toml").write_text('extends = "shared/base.toml"\n' + OVERLAY.replace(
+        'extends = "handbook"\n', ""))
+    policy = read_policy(tmp_path / "acme.toml")
+    assert (policy.name, policy.version) == ("base", "acme-2026.1")
+    assert policy == Policy.from_toml(OVERLAY).model_copy(update={"name": "base"})
+    with pytest.raises(PolicyError, match="ends in"):
+        read_policy(tmp_path / "acme.txt")
+    with pytest.raises(PolicyError, match="FileNotFoundError"):
+        read_policy(tmp_path / "missing.toml")
