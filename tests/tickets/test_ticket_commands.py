@@ -26,6 +26,7 @@ from servicekit.errors import (
     PermissionDenied,
     ServiceKitError,
     TransitionRejected,
+    UnknownCommand,
 )
 from servicekit.events import (
     AgentReplied,
@@ -611,7 +612,7 @@ REJECTIONS = [
     _rejected(opened, lambda t: t.fire("resume", at=_later(t), by=AGENT),
               TransitionRejected, "resume", "fire-resume-on-a-new-ticket"),
     _rejected(opened, lambda t: t.fire("teleport", at=_later(t), by=AGENT),
-              TransitionRejected, "teleport", "fire-an-unknown-event"),
+              UnknownCommand, "teleport", "fire-an-unknown-event"),
     # a guard or the command's own rule is false
     _rejected(resolved, lambda t: t.reopen(at=T0 + 2 * H + WINDOW + US),
               TransitionRejected, "reopen", "reopen-after-the-window"),
