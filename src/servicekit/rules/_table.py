@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Literal, cast
 
 from pydantic import (
+    BaseModel,
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
@@ -20,9 +21,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from servicekit._model import ValueModel
 from servicekit._payload import FrozenDict, frozen
-from servicekit.errors import PolicyError, Problem, ServiceKitError
+from servicekit.errors import InvalidInputError, PolicyError, Problem, ServiceKitError
 from servicekit.rules._condition import Condition
 from servicekit.rules._eval import Pred, trace_cond
+from servicekit.rules._json import document, json_ready, nullable, obj
 from servicekit.rules._values import check_json
 
 HitPolicy = Literal["first", "unique", "priority", "collect"]
@@ -91,6 +93,53 @@ class Decision:
             f"Decision(table={self.table.name!r}, value={_plain(self.value)!r}, "
             f"rule_ids={self.rule_ids!r})"
         )
+
+    def to_dict(self, *, facts: bool = False) -> dict[str, Any]:
+        """The JSON form: ``table`` (its name), ``hit_policy``, ``value`` (the output as plain
+        JSON: an object, a list of them for ``collect``, or ``None``), ``rule_ids``,
+        ``rule_id``, ``defaulted`` and ``matched``.
+
+        The facts are left out unless ``facts=True``: they are the caller's data (a ticket's
+        attributes, a customer's id and tier), which a decision's JSON, sent to logs and
+        clients, should not carry by default. With ``facts=True`` they are written by the
+        same rules (instants ISO 8601, durations seconds); facts with no JSON form raise
+        :class:`~servicekit.errors.InvalidInputError` naming their type.
+        """
+        out: dict[str, Any] = {
+            "table": self.table.name,
+            "hit_policy": self.table.hit_policy,
+            "value": json_ready(self.value, "value"),
+            "rule_ids": list(self.rule_ids),
+            "rule_id": self.rule_id,
+            "defaulted": self.defaulted,
+            "matched": self.matched,
+        }
+        if facts:
+            given = self.facts.model_dump() if isinstance(self.facts, BaseModel) else self.facts
+            if not isinstance(given, Mapping):
+                raise InvalidInputError(
+                    f"facts: no JSON form: expected a mapping (got {type(given).__name__})")
+            out["facts"] = json_ready(given, "facts")
+        return out
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of :meth:`to_dict` (``facts`` only when asked)."""
+        output = {"type": "object"}
+        return document(obj({
+            "table": {"type": "string", "description": "the decision table's name"},
+            "hit_policy": {"enum": ["first", "unique", "priority", "collect"]},
+            "value": {"anyOf": [output, {"type": "array", "items": output},
+                                {"type": "null"}],
+                      "description": "the output (collect: the outputs of every match)"},
+            "rule_ids": {"type": "array", "items": {"type": "string"},
+                         "description": "the rules that matched, in table order"},
+            "rule_id": nullable({"type": "string"}),
+            "defaulted": {"type": "boolean"},
+            "matched": {"type": "boolean"},
+            "facts": {"type": "object", "description": "the facts decided on (only with "
+                                                       "facts=True: they may be personal data)"},
+        }, title="Decision", optional=("facts",)))
 
     def explain(self) -> str:
         """A human-readable trace: each rule tried, each comparison with the actual value."""
