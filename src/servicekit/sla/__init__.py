@@ -16,6 +16,10 @@ from servicekit.sla._policy import (
     SlaPolicy,
 )
 from servicekit.sla._report import (
+    UNTRACKED_NO_RULE_MATCHED,
+    UNTRACKED_NO_TARGET,
+    UNTRACKED_REASONS,
+    UNTRACKED_UNKNOWN_PRIORITY,
     Escalations,
     EscalationStep,
     MetricStatus,
@@ -28,6 +32,10 @@ from servicekit.sla._stages import StagedProcess, StagedState, stage_metrics
 __all__ = [
     "BUILTIN_METRICS",
     "MAX_TARGET",
+    "UNTRACKED_NO_RULE_MATCHED",
+    "UNTRACKED_NO_TARGET",
+    "UNTRACKED_REASONS",
+    "UNTRACKED_UNKNOWN_PRIORITY",
     "Duration",
     "Escalation",
     "EscalationLevel",

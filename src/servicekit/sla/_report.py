@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -19,10 +20,38 @@ import numpy as np
 from servicekit.calendar import from_epoch_us, to_epoch_us
 from servicekit.events import Event
 from servicekit.rules import Decision, format_hours
+from servicekit.rules._json import (
+    INSTANT,
+    SECONDS,
+    document,
+    embedded,
+    instant,
+    json_ready,
+    nullable,
+    obj,
+    seconds,
+)
 from servicekit.sla._batch import _NONE, _STATES, State, _Amounts, _Columns
 from servicekit.sla._fold import CYCLIC, _Fold, _fold
 from servicekit.sla._history import ONE_US, _prepare
 from servicekit.sla._policy import SlaPolicy
+
+#: :attr:`SlaReport.untracked`: the ticket's priority is not among the metric's per-priority
+#: ``targets`` (and no table gave it a target)
+UNTRACKED_UNKNOWN_PRIORITY: Final = "unknown priority"
+#: :attr:`SlaReport.untracked`: the ``target_table`` has rules giving the metric a target, and
+#: none of them matched the ticket's facts
+UNTRACKED_NO_RULE_MATCHED: Final = "no rule matched"
+#: :attr:`SlaReport.untracked`: nothing in the policy gives the metric a target (no fixed
+#: target, no per-priority targets, no table rule)
+UNTRACKED_NO_TARGET: Final = "no target"
+#: every reason :attr:`SlaReport.untracked` gives
+UNTRACKED_REASONS: Final = (UNTRACKED_UNKNOWN_PRIORITY, UNTRACKED_NO_RULE_MATCHED,
+                            UNTRACKED_NO_TARGET)
+
+_TRIGGER: dict[str, Any] = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                                      {"const": "breach"}],
+                            "description": "the fraction of the target, or the breach"}
 
 
 class MetricStatus(NamedTuple):
@@ -82,6 +111,47 @@ class MetricStatus(NamedTuple):
             f"elapsed={self.elapsed}, due_at={self.due_at})"
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: durations in seconds, instants ISO 8601 with their offset (in the
+        metric's calendar zone); see :meth:`json_schema`."""
+        due, breached, stopped = self.due_at, self.breached_at, self.stopped_at
+        return {
+            "metric": self.metric,
+            "state": self.state,
+            "target": seconds(self.target),
+            "elapsed": seconds(self.elapsed),
+            "remaining": seconds(self.remaining),
+            "warnings": [float(w) for w in self.warnings],
+            "cycles": self.cycles,
+            "breached_cycles": self.breached_cycles,
+            "started_at": instant(self.started_at),
+            "due_at": None if due is None else instant(due),
+            "breached_at": None if breached is None else instant(breached),
+            "stopped_at": None if stopped is None else instant(stopped),
+            "running": self.counting,
+        }
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of :meth:`to_dict`."""
+        return document(obj({
+            "metric": {"type": "string"},
+            "state": {"enum": list(_STATES)},
+            "target": SECONDS,
+            "elapsed": SECONDS,
+            "remaining": {**SECONDS, "description": "target - elapsed, in seconds (negative "
+                                                    "once breached)"},
+            "warnings": {"type": "array", "items": {"type": "number"},
+                         "description": "the warning thresholds crossed"},
+            "cycles": {"type": "integer", "minimum": 0},
+            "breached_cycles": {"type": "integer", "minimum": 0},
+            "started_at": INSTANT,
+            "due_at": nullable(INSTANT),
+            "breached_at": nullable(INSTANT),
+            "stopped_at": nullable(INSTANT),
+            "running": {"type": "boolean", "description": "whether the clock counts now"},
+        }, title="MetricStatus", description="where one SLA clock stands"))
+
 
 @dataclass(frozen=True, slots=True)
 class EscalationStep:
@@ -93,6 +163,24 @@ class EscalationStep:
     at: datetime
     trigger: float | str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``at`` ISO 8601 with its offset; ``trigger`` the fraction of the
+        target, or ``"breach"``)."""
+        return {"level": self.level, "notify": self.notify, "metric": self.metric,
+                "at": instant(self.at), "trigger": self.trigger}
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of :meth:`to_dict`."""
+        return document(obj({
+            "level": {"type": "integer", "minimum": 1},
+            "notify": {"type": "string"},
+            "metric": {"type": "string"},
+            "at": INSTANT,
+            "trigger": _TRIGGER,
+        }, title="EscalationStep", description="an escalation level reached (or due next) "
+                                               "for a metric, and when"))
+
 
 @dataclass(frozen=True, slots=True)
 class Escalations:
@@ -101,6 +189,18 @@ class Escalations:
 
     reached: tuple[EscalationStep, ...]
     next: EscalationStep | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: ``reached`` a list of steps, ``next`` a step or ``None``."""
+        return {"reached": [step.to_dict() for step in self.reached],
+                "next": None if self.next is None else self.next.to_dict()}
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of :meth:`to_dict`."""
+        step = embedded(EscalationStep.json_schema())
+        return document(obj({"reached": {"type": "array", "items": step},
+                             "next": nullable(step)}, title="Escalations"))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -131,6 +231,22 @@ class Remedy:
     def __hash__(self) -> int:
         d = self.decision
         return hash((self.metric, d.rule_ids, d.rule_id, d.defaulted))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the remedies as plain objects, the decision without its facts (they
+        hold the ticket's attributes: see :meth:`~servicekit.rules.Decision.to_dict`)."""
+        return {"metric": self.metric,
+                "remedies": [json_ready(r, "remedies") for r in self.remedies],
+                "decision": self.decision.to_dict()}
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of :meth:`to_dict`."""
+        return document(obj({
+            "metric": {"type": "string"},
+            "remedies": {"type": "array", "items": {"type": "object"}},
+            "decision": embedded(Decision.json_schema()),
+        }, title="Remedy", description="what a breached public commitment owes (K-06)"))
 
 
 def _status_of(cols: _Columns, row: int) -> MetricStatus:
@@ -177,7 +293,8 @@ class SlaReport(Mapping[str, MetricStatus]):
     state or a warning changes if nothing else happens: call back then, no timer needed.
     """
 
-    __slots__ = ("_instants", "_next", "_now", "_policy", "_source", "_statuses", "_ticket_id")
+    __slots__ = ("_instants", "_next", "_now", "_policy", "_source", "_statuses", "_ticket_id",
+                 "_untracked")
 
     def __init__(  # noqa: PLR0917 - internal: built by the engine only
         self, policy: SlaPolicy, ticket_id: str, now: int,
@@ -191,6 +308,7 @@ class SlaReport(Mapping[str, MetricStatus]):
         self._statuses = statuses
         self._instants = instants
         self._next = next_check
+        self._untracked: Mapping[str, str] | None = None
 
     def _folded(self) -> _Fold:
         if not isinstance(self._source, _Fold):
@@ -255,6 +373,63 @@ class SlaReport(Mapping[str, MetricStatus]):
         if self._next is None:
             return None
         return from_epoch_us(self._next, self._policy.calendar.zone)
+
+    @property
+    def untracked(self) -> Mapping[str, str]:
+        """Each metric of the policy that has no target for this ticket (or case), and why.
+
+        A read-only mapping from metric name to one of the :data:`UNTRACKED_REASONS`:
+        ``"unknown priority"`` (:data:`UNTRACKED_UNKNOWN_PRIORITY`) when the metric has
+        per-priority ``targets`` and the ticket's priority is not among them; else ``"no rule
+        matched"`` (:data:`UNTRACKED_NO_RULE_MATCHED`) when the ``target_table`` has rules
+        giving the metric a target and none matched; else ``"no target"``
+        (:data:`UNTRACKED_NO_TARGET`). Targets are chosen by the facts as they stand at
+        ``now`` (a priority change re-targets). A metric that has a target is not here, even
+        when its clock has not started (a reply cycle not opened, a stage clock on a
+        ticket); an empty history has no metric here.
+        """
+        if self._untracked is None:
+            fold = self._folded()
+            found = {} if not fold.events else _untracked(self._policy, fold.facts,
+                                                          self._statuses)
+            self._untracked = MappingProxyType(found)
+        return self._untracked
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the report: ``ticket_id``, ``policy`` (its name), ``now``,
+        ``provisional``, ``next_check_at``, ``metrics`` (name to
+        :meth:`MetricStatus.to_dict`), ``escalations`` (at ``now``), ``remedies`` and
+        ``untracked``. Instants are ISO 8601 with their offset, durations seconds; see
+        :meth:`json_schema`."""
+        nxt = self.next_check_at
+        return {
+            "ticket_id": self._ticket_id,
+            "policy": self._policy.name,
+            "now": instant(self.now),
+            "provisional": self.provisional,
+            "next_check_at": None if nxt is None else instant(nxt),
+            "metrics": {name: status.to_dict() for name, status in self._statuses.items()},
+            "escalations": self.escalations().to_dict(),
+            "remedies": [remedy.to_dict() for remedy in self.remedies()],
+            "untracked": dict(self.untracked),
+        }
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of :meth:`to_dict`."""
+        return document(obj({
+            "ticket_id": {"type": "string", "description": "the stream id of the events"},
+            "policy": {"type": "string", "description": "the SLA policy's name"},
+            "now": INSTANT,
+            "provisional": {"type": "boolean"},
+            "next_check_at": nullable(INSTANT),
+            "metrics": {"type": "object",
+                        "additionalProperties": embedded(MetricStatus.json_schema())},
+            "escalations": embedded(Escalations.json_schema()),
+            "remedies": {"type": "array", "items": embedded(Remedy.json_schema())},
+            "untracked": {"type": "object",
+                          "additionalProperties": {"enum": list(UNTRACKED_REASONS)}},
+        }, title="SlaReport", description="a ticket's (or case's) SLA clocks at now"))
 
     def escalations(self, now: datetime | None = None) -> Escalations:
         """Escalation levels reached by ``now`` (default: the report's), and the next one.
@@ -350,6 +525,33 @@ class SlaReport(Mapping[str, MetricStatus]):
         if self.next_check_at is not None:
             lines.append(f"next check: {self.next_check_at.isoformat()}")
         return "\n".join(lines)
+
+
+def _table_metrics(policy: SlaPolicy) -> set[str]:
+    """The metrics some rule (or the default) of the policy's target table gives a target."""
+    table = policy.target_table
+    if table is None:
+        return set()
+    found = {metric for rule in table.rules for metric in rule.then}
+    return found | set(table.default or ())
+
+
+def _untracked(policy: SlaPolicy, facts: Mapping[str, Any],
+               tracked: Mapping[str, MetricStatus]) -> dict[str, str]:
+    """Each metric with no target for these facts, and why (see :attr:`SlaReport.untracked`)."""
+    chosen = policy.select(facts)
+    by_table = _table_metrics(policy)
+    out: dict[str, str] = {}
+    for metric in policy.metric_names:
+        if metric in tracked or metric in chosen:
+            continue
+        if metric in policy.targets:
+            out[metric] = UNTRACKED_UNKNOWN_PRIORITY
+        elif metric in by_table:
+            out[metric] = UNTRACKED_NO_RULE_MATCHED
+        else:
+            out[metric] = UNTRACKED_NO_TARGET
+    return out
 
 
 class SlaBatch(Mapping[str, SlaReport]):
