@@ -103,6 +103,7 @@ class Case(Aggregate):
 
     kind: ClassVar[AggregateKind] = CASE
     _derived: ClassVar[frozenset[str]] = frozenset({"status", "ended_at"})
+    _json_derived: ClassVar[tuple[str, ...]] = ("status", "ended_at")
 
     case_id: str
     process_name: str = Field(description="the name of the process definition it runs")

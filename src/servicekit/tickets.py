@@ -247,6 +247,7 @@ class Ticket(Aggregate):
         """
         return first_contact_resolution(self.replies_at_first_resolution, self.reopens)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def auto_close_due_at(self) -> datetime | None:
         """When the ticket closes automatically (the resolved state's timeout, default 7 days
@@ -254,6 +255,20 @@ class Ticket(Aggregate):
         ``None`` if nothing is due."""
         timeout = self.process.state(self.status).timeout
         return self.timeout_due_at if timeout is not None and timeout.event == "close" else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def timeout_due_at(self) -> datetime | None:
+        """When the current state's timeout event falls due (``None`` if it has none)."""
+        return super().timeout_due_at
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def customer_tier(self) -> str | None:
+        """The customer's tier when the ticket was opened (R-07; the ``TicketCreated``'s, which
+        SLA targets and remedies are chosen by), or ``None``."""
+        tier: str | None = getattr(self.history[0], "customer_tier", None)
+        return tier
 
     # -- creation -----------------------------------------------------------------------------
 

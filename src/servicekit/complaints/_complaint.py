@@ -64,6 +64,7 @@ class Complaint(Aggregate):
 
     kind: ClassVar[AggregateKind] = COMPLAINT
     _derived: ClassVar[frozenset[str]] = frozenset({"status", "ended_at"}) | set(P03_FIELDS)
+    _json_derived: ClassVar[tuple[str, ...]] = ("status", "ended_at")
 
     complaint_id: str
     customer_id: str = Field(description="the complainant (P-03)")

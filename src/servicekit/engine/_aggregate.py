@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, PlainSerializer, SerializationInfo, model_validator
 
 from servicekit._model import ValueModel
 from servicekit.engine._rules import (
@@ -20,8 +21,9 @@ from servicekit.engine._rules import (
 )
 from servicekit.engine._run import execute, fold
 from servicekit.errors import InvalidInputError
-from servicekit.events import Event
+from servicekit.events import AnyEvent, Event
 from servicekit.processes import IDENTIFIER, ProcessDefinition
+from servicekit.rules._json import document, json_ready, obj, schema_of
 
 if TYPE_CHECKING:
     from servicekit.sla import SlaPolicy, SlaReport
@@ -29,6 +31,24 @@ if TYPE_CHECKING:
 __all__ = ["Aggregate"]
 
 _set = object.__setattr__
+
+
+def _event_out(event: Event, info: SerializationInfo) -> Any:
+    """An event of a history as the event itself writes it (its own fields, its ``type``), so
+    a dumped aggregate loads back with the same events."""
+    data = event.model_dump(mode=info.mode)
+    data.setdefault("type", event.event_type)
+    return data
+
+
+#: an event of an aggregate's history: read by its ``type`` (a mapping through the registry),
+#: written with its own fields and type
+HistoryEvent = Annotated[AnyEvent, PlainSerializer(_event_out)]
+
+#: the derived values every aggregate's JSON form carries beside its own (properties)
+_BASE_DERIVED = ("timeout_due_at", "is_final", "status_label", "status_label_zh")
+#: (name, type, description) of each value of a class's JSON form, found once per class
+_JSON_FORMS: dict[type, tuple[tuple[str, Any, str | None], ...]] = {}
 
 
 class Aggregate(ValueModel):
@@ -44,7 +64,18 @@ class Aggregate(ValueModel):
     _fields_set: ClassVar[set[str]] = set()
 
     version: int = Field(description="the number of events in the history")
-    history: tuple[Event, ...]
+    history: tuple[HistoryEvent, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_values_are_not_input(cls, data: Any) -> Any:
+        """A dump carries the derived values (the computed fields: a ticket's
+        ``first_contact_resolution``, ``timeout_due_at`` …) beside the fields; loading it
+        ignores them, since the aggregate computes them from its state again."""
+        computed = cls.model_computed_fields
+        if isinstance(data, Mapping) and any(key in computed for key in data):
+            return {k: v for k, v in data.items() if k not in computed}
+        return data
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -133,6 +164,50 @@ class Aggregate(ValueModel):
         timeout = self.process.state(self._status).timeout
         since = self.__dict__[self.kind.since_key]
         return None if timeout is None else later(since, timeout.after)
+
+    # -- the JSON form ------------------------------------------------------------------------
+
+    #: the class's own derived values (properties) in its JSON form, beside its computed fields
+    _json_derived: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def _json_form(cls) -> tuple[tuple[str, Any, str | None], ...]:
+        """(name, type, description) of each value :meth:`to_dict` writes: the fields but the
+        history, the computed fields, the class's derived values, then every aggregate's."""
+        found = _JSON_FORMS.get(cls)
+        if found is not None:
+            return found
+        out: dict[str, tuple[str, Any, str | None]] = {}
+        for name, info in cls.model_fields.items():
+            if name != "history":
+                out[name] = (name, info.annotation, info.description)
+        for name, computed in cls.model_computed_fields.items():
+            out[name] = (name, computed.return_type, None)
+        for name in (*cls._json_derived, *_BASE_DERIVED):
+            if name not in out:
+                prop = getattr(cls, name)
+                out[name] = (name, typing.get_type_hints(prop.fget)["return"], None)
+        _JSON_FORMS[cls] = found = tuple(out.values())
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the aggregate: its fields (but the history, which its events'
+        own :meth:`~servicekit.events.Event.to_dict` give), its computed fields and derived
+        values (``timeout_due_at``, ``is_final``, ``status_label``, ``status_label_zh``, and
+        the class's own). Only JSON data: instants as ISO 8601 text with their offset,
+        durations as seconds, named tuples as objects; see :meth:`json_schema`."""
+        return {name: json_ready(getattr(self, name), name) for name, _, _ in self._json_form()}
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) of :meth:`to_dict`."""
+        properties: dict[str, dict[str, Any]] = {}
+        for name, annotation, description in cls._json_form():
+            schema = schema_of(annotation)
+            properties[name] = schema if description is None else {
+                **schema, "description": description}
+        summary = (cls.__doc__ or cls.__name__).strip().split("\n", 1)[0]
+        return document(obj(properties, title=cls.__name__, description=summary))
 
     def allowed_commands(self, actor: Actor | None = None) -> tuple[str, ...]:
         """The commands the process offers in the current state (to ``actor``'s roles).
