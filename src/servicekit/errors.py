@@ -252,19 +252,22 @@ class ConcurrencyConflict(ServiceKitError):
 
     Nothing was written. Load the stream again, re-apply the command and retry (or report the
     conflict). ``expected`` and ``actual`` are the versions; ``stream_id`` is kept as an
-    attribute, out of the message.
+    attribute, out of the message. ``reason``, when given, says why a retry cannot succeed
+    (a retry dated before the other writer's event: ``Repository.update``).
     """
 
     problem_type = "concurrency_conflict"
 
     def __init__(self, stream_id: str, *, expected: int, actual: int,
-                 diverged_at: int | None = None) -> None:
+                 diverged_at: int | None = None, reason: str | None = None) -> None:
         if diverged_at is None:
             message = f"concurrency conflict: expected stream version {expected}, found {actual}"
         else:  # the lengths may agree: the stored events are not the ones the change built on
             message = (f"concurrency conflict: the stored stream differs from the history the "
                        f"change was built on, from event {diverged_at} (stream version "
                        f"{actual}, expected {expected})")
+        if reason is not None:  # why retrying cannot help (Repository.update)
+            message += f"; {reason}"
         super().__init__(message)
         self.stream_id = stream_id
         self.expected = expected

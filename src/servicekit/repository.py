@@ -6,18 +6,33 @@ stream's events back into the aggregate (``Ticket.replay``, or
 ``lambda events: Case.replay(events, process=p)``); aggregates expose ``stream_id``,
 ``version`` and ``history``. The domain knows no storage: the repository is the only place the
 two meet.
+
+``update(stream_id, change, retries=…)`` re-runs ``change`` on the reloaded aggregate after a
+conflict, so the instant a command records belongs inside ``change`` (read the clock there),
+or is given by ``clock=``: an ``at`` fixed before the first try is earlier than the other
+writer's event on the retry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar, overload, runtime_checkable
 
 from servicekit.errors import ConcurrencyConflict, InvalidInputError, NotFoundError
 from servicekit.events import Event
 from servicekit.eventstore import EventStore
 
 __all__ = ["EventSourcedAggregate", "Repository"]
+
+#: the problem type of a command dated before the aggregate's last event (the engine's
+#: ``OUT_OF_ORDER``; the engine is a sibling layer, so the code is repeated, and a test ties
+#: the two)
+_OUT_OF_ORDER = "out_of_order"
+
+
+def _out_of_order(exc: InvalidInputError) -> bool:
+    return any(p.type == _OUT_OF_ORDER for p in exc.problems)
 
 
 @runtime_checkable
@@ -43,8 +58,8 @@ class Repository(Generic[A]):
     ``save(aggregate, expected_version)`` appends the events the aggregate has beyond
     ``expected_version`` (the version it was loaded at). ``update(stream_id, change)`` does
     load, change and save in one call; with ``retries`` it reloads and re-applies the change
-    when another writer got there first. ``aggregate_type``, if given, is checked on ``add``
-    and ``save``.
+    when another writer got there first (with ``clock=``, at a fresh instant per attempt).
+    ``aggregate_type``, if given, is checked on ``add`` and ``save``.
     """
 
     #: what the repository holds, named in messages
@@ -147,25 +162,84 @@ class Repository(Generic[A]):
                 raise ConcurrencyConflict(stream_id, expected=expected_version,
                                           actual=len(stored), diverged_at=i)
 
-    def update(self, stream_id: str, change: Callable[[A], A], *, retries: int = 0) -> A:
+    @overload
+    def update(self, stream_id: str, change: Callable[[A], A], *, retries: int = 0,
+               clock: None = None) -> A: ...
+
+    @overload
+    def update(self, stream_id: str, change: Callable[[A, datetime], A], *, retries: int = 0,
+               clock: Callable[[], datetime]) -> A: ...
+
+    def update(self, stream_id: str, change: Callable[..., A], *, retries: int = 0,
+               clock: Callable[[], datetime] | None = None) -> A:
         """Load, ``change`` and save; on a conflict reload and retry up to ``retries`` times,
         then raise the last ``ConcurrencyConflict``. Errors from ``change`` (a rejected
-        command) propagate and nothing is saved."""
+        command) propagate and nothing is saved.
+
+        Every attempt calls ``change`` with the aggregate just loaded, which includes what the
+        other writer appended. The instant the command records (``at``) therefore belongs
+        *inside* ``change``: read the clock there, or pass ``clock``, and ``change`` is called
+        as ``change(current, clock())``, with a fresh instant per attempt, read after the
+        reload::
+
+            repo.update(ticket_id, lambda t, at: t.reply(at=at, by=agent), retries=3,
+                        clock=lambda: datetime.now(UTC))
+
+        An ``at`` fixed before the first try is earlier than the other writer's event when
+        that event is later, and the retry cannot be recorded (a history is in time order):
+        ``update`` then raises a ``ConcurrencyConflict`` saying so, whose ``__cause__`` is
+        the command's ``InvalidInputError`` (its problem of type ``"out_of_order"``), rather
+        than retrying in vain. (The same happens with a ``clock`` behind the other
+        writer's.) An ``at`` already earlier than the last event on the first try is the
+        command's own ``InvalidInputError``, as outside a repository.
+        """
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidInputError(
+                f"retries must be an int >= 0 (got {type(retries).__name__})"
+            )
+        if not callable(change):
+            raise InvalidInputError(f"change must be callable (got {type(change).__name__})")
+        if clock is not None and not callable(clock):
+            raise InvalidInputError(
+                f"clock must be callable, returning a datetime (got {type(clock).__name__})"
+            )
         attempt = 0
+        conflict: ConcurrencyConflict | None = None
         while True:
             current = self.get(stream_id)
-            changed = change(current)
+            stale: InvalidInputError | None = None
+            try:
+                changed = change(current) if clock is None else change(current, clock())
+            except InvalidInputError as exc:
+                if conflict is None or not _out_of_order(exc):  # the command's own error
+                    raise
+                stale = exc
+            if stale is not None:
+                assert conflict is not None
+                raise self._stale(conflict, current, clock) from stale
             self._check(changed)
             history = self._proved(changed)
             try:
                 # the prefix is proved against the events just loaded (no second read)
                 self._prove_prefix(stream_id, current.history, history, current.version)
                 return self._append(changed, history, current.version)
-            except ConcurrencyConflict:
+            except ConcurrencyConflict as exc:
                 if attempt >= retries:
                     raise
+                conflict = exc
                 attempt += 1
 
+    def _stale(self, conflict: ConcurrencyConflict, current: A,
+               clock: Callable[[], Any] | None) -> ConcurrencyConflict:
+        """The conflict a retry ends in when its change is dated before the other writer's
+        event (the versions: the attempt that conflicted, and the stream it reloaded)."""
+        why = ("the clock's instant for the retry is earlier than the event another writer "
+               "appended meanwhile (clocks out of step)" if clock is not None else
+               "the change, re-run on the reloaded " + self.noun + ", is dated before the event "
+               "another writer appended meanwhile (an at fixed before the first try): read the "
+               "clock inside change, or pass clock=")
+        return ConcurrencyConflict(conflict.stream_id, expected=conflict.expected,
+                                   actual=current.version, reason=why)
 
 def _same(a: Event, b: Event) -> bool:
     """One event: the same object, or equal as values and as JSON (``==`` alone takes

@@ -20,7 +20,7 @@ from servicekit._instant import settle
 from servicekit._model import NameSet, ValueModel
 from servicekit._payload import freeze_json
 from servicekit.calendar import require_aware
-from servicekit.errors import InvalidInputError, PermissionDenied, TransitionRejected
+from servicekit.errors import InvalidInputError, PermissionDenied, Problem, TransitionRejected
 from servicekit.events import CaseStarted, Event, StatusChanged
 from servicekit.processes import ProcessDefinition, TransitionDef
 
@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 _CUSTOMER = frozenset({"customer"})
+#: the problem type of a command's ``at`` earlier than the aggregate's last event
+OUT_OF_ORDER = "out_of_order"
 
 
 class Actor(ValueModel):
@@ -328,7 +330,9 @@ def check_time(command: str, at: object, last: datetime | None, what: str = "cas
         _LAST_SETTLED = (at, moment)
     assert moment is not None
     if last is not None and moment < last:
-        raise InvalidInputError(f"{command}: at is earlier than the {what}'s last event")
+        message = f"{command}: at is earlier than the {what}'s last event"
+        # typed by its problem: a repository's retry tells it from other bad input
+        raise InvalidInputError(message, problems=[Problem((), OUT_OF_ORDER, message)])
     return moment
 
 
