@@ -458,17 +458,13 @@ def _preset_document(name: str) -> dict[str, Any] | None:
     module = _PRESETS.get(name)
     if module is None:
         return None
-    return _preset_data(module)
+    data: dict[str, Any] = json.loads(_preset_json(module))  # a fresh copy for each merge
+    return data
 
 
 @cache
-def _preset_frozen(module: str) -> str:
+def _preset_json(module: str) -> str:
     import importlib
 
     policy: Policy = importlib.import_module(module).policy()
     return policy.to_json(indent=None)
-
-
-def _preset_data(module: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_preset_frozen(module))
-    return data

@@ -20,6 +20,7 @@ from hypothesis import given
 from sla_events import T0, US, H, always_policy, ev
 from test_sla_properties import FEWER, History, histories
 
+from json_forms import json_only
 from servicekit.events import (
     CaseStarted,
     CustomerReplied,
@@ -46,20 +47,6 @@ from servicekit.sla import (
 
 SH = ZoneInfo("Asia/Shanghai")
 FORMS: tuple[Any, ...] = (SlaReport, MetricStatus, Escalations, EscalationStep, Remedy)
-
-
-def json_only(value: object, where: str = "$") -> None:
-    """Only the JSON types (no subclass: a FrozenDict, a tuple, a datetime would slip through
-    ``json.dumps`` or not, but are not plain data)."""
-    kind = type(value)
-    assert kind in (str, int, float, bool, type(None), list, dict), (where, kind)
-    if kind is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            assert type(key) is str, (where, type(key))
-            json_only(item, f"{where}.{key}")
-    elif kind is list:
-        for i, item in enumerate(value):  # type: ignore[arg-type]
-            json_only(item, f"{where}[{i}]")
 
 
 def valid(data: object, form: Any) -> None:

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_ticket_machine import ACTORS, STEPS
 
+from json_forms import json_only
 from servicekit.cases import Case
 from servicekit.complaints import Complaint
 from servicekit.errors import ServiceKitError
@@ -36,18 +37,6 @@ AGENT = Actor(id="agent-li", roles=frozenset({"agent"}))
 STAFF = Actor(id="staff-wu", roles=frozenset({"agent", "lead", "manager", "specialist"}))
 CUSTOMER_ID = "cust-zhang-13800138000"
 KINDS: tuple[Any, ...] = (Ticket, Case, Complaint)
-
-
-def json_only(value: object, where: str = "$") -> None:
-    kind = type(value)
-    assert kind in (str, int, float, bool, type(None), list, dict), (where, kind)
-    if kind is dict:
-        for key, item in value.items():  # type: ignore[attr-defined]
-            assert type(key) is str, (where, type(key))
-            json_only(item, f"{where}.{key}")
-    elif kind is list:
-        for i, item in enumerate(value):  # type: ignore[arg-type]
-            json_only(item, f"{where}[{i}]")
 
 
 def check(aggregate: Ticket | Case | Complaint) -> dict[str, Any]:
